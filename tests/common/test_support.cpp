@@ -1,0 +1,94 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace faceswap::test {
+
+std::optional<fs::path> SamplesDir() {
+  if (const char* env = std::getenv("FACESWAP_SAMPLES"); env && *env) {
+    if (fs::is_directory(env)) return fs::path(env);
+    return std::nullopt;
+  }
+  const fs::path beside = fs::path(FACESWAP_SOURCE_DIR) / ".." / "shared" / "data";
+  if (fs::is_directory(beside)) return fs::weakly_canonical(beside);
+  return std::nullopt;
+}
+
+std::optional<fs::path> SampleFile(const std::string& relative, std::string* why) {
+  const auto dir = SamplesDir();
+  if (!dir) {
+    if (why) {
+      *why = "sample media not found: set FACESWAP_SAMPLES or put shared/data beside the source tree (" +
+             (fs::path(FACESWAP_SOURCE_DIR) / ".." / "shared" / "data").string() + ")";
+    }
+    return std::nullopt;
+  }
+  const fs::path file = *dir / relative;
+  if (!fs::exists(file)) {
+    if (why) *why = "sample file missing: " + file.string();
+    return std::nullopt;
+  }
+  return file;
+}
+
+fs::path MakeTempDir(const std::string& name) {
+  static const fs::path root = [] {
+    fs::path base = fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid()));
+    fs::create_directories(base);
+    std::atexit([] {
+      std::error_code ignored;
+      fs::remove_all(fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid())), ignored);
+    });
+    return base;
+  }();
+  const fs::path dir = root / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+CommandResult RunCommand(const std::string& command_line) {
+  CommandResult result;
+  const std::string wrapped = command_line + " 2>&1";
+  FILE* pipe = popen(wrapped.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+fs::path FaceswapBinary() { return FACESWAP_BINARY; }
+
+bool HaveProgram(const std::string& name) {
+  return RunCommand("command -v " + name + " >/dev/null").exit_code == 0;
+}
+
+namespace {
+std::vector<std::function<void(unsigned)>>& Seeders() {
+  static std::vector<std::function<void(unsigned)>> seeders;
+  return seeders;
+}
+}  // namespace
+
+bool RegisterSeeder(std::function<void(unsigned)> seeder) {
+  Seeders().push_back(std::move(seeder));
+  return true;
+}
+
+void RunSeeders(unsigned seed) {
+  for (auto& seeder : Seeders()) seeder(seed);
+}
+
+}  // namespace faceswap::test

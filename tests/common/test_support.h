@@ -1,0 +1,52 @@
+#pragma once
+// Helpers every test executable shares: where the sample media is, running the faceswap
+// binary, and RNG seeding hooks.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace faceswap::test {
+
+// The shared sample media: $FACESWAP_SAMPLES, else ../shared/data beside the source tree.
+std::optional<std::filesystem::path> SamplesDir();
+
+// A file inside the sample media, or nullopt (with the reason in `why`) when absent.
+std::optional<std::filesystem::path> SampleFile(const std::string& relative, std::string* why);
+
+// Skips the current test with a clear reason when the sample file is missing; otherwise
+// assigns its full path to `var`.
+#define FACESWAP_REQUIRE_SAMPLE(var, relative)                                \
+  std::filesystem::path var;                                                  \
+  do {                                                                        \
+    std::string why_missing_;                                                 \
+    auto found_ = ::faceswap::test::SampleFile(relative, &why_missing_);      \
+    if (!found_) GTEST_SKIP() << why_missing_;                                \
+    var = *found_;                                                            \
+  } while (0)
+
+// A fresh empty folder under the test temp dir, removed at the end of the process.
+std::filesystem::path MakeTempDir(const std::string& name);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing its combined output.
+CommandResult RunCommand(const std::string& command_line);
+
+// The built faceswap binary.
+std::filesystem::path FaceswapBinary();
+
+// True when a program is on PATH (e.g. "ffmpeg", "ffprobe").
+bool HaveProgram(const std::string& name);
+
+// Seeders run before every test with the same seed; modules with their own RNG (LibTorch)
+// register one from their test files: static bool r = RegisterSeeder([](unsigned s){...});
+bool RegisterSeeder(std::function<void(unsigned)> seeder);
+
+}  // namespace faceswap::test

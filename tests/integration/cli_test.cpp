@@ -1,0 +1,104 @@
+// Runs the real faceswap binary: help texts, info, exit codes, config files.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace faceswap::test {
+namespace {
+
+std::string Faceswap(const std::string& args) { return FaceswapBinary().string() + " " + args; }
+
+TEST(Cli, HelpListsEverySubcommandAndGlobalOption) {
+  const CommandResult r = RunCommand(Faceswap("--help"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* word : {"extract", "train", "convert", "swap", "info", "--verbose", "--quiet",
+                           "--log-file", "--device", "--threads", "--config"}) {
+    EXPECT_NE(r.output.find(word), std::string::npos) << "missing " << word << " in:\n" << r.output;
+  }
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"extract", "train", "convert", "swap", "info"}) {
+    const CommandResult r = RunCommand(Faceswap(std::string(sub) + " --help"));
+    EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
+  }
+}
+
+TEST(Cli, VersionFlag) {
+  const CommandResult r = RunCommand(Faceswap("--version"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find('.'), std::string::npos) << r.output;
+}
+
+TEST(Cli, InfoPrintsEveryLibraryAndTheDeviceAndLandmarkModel) {
+  const CommandResult r = RunCommand(Faceswap("info"));
+  for (const char* lib : {"OpenCV", "dlib", "LibTorch", "FFmpeg", "libavcodec", "libavformat", "libswscale",
+                          "libswresample", "CLI11", "spdlog", "CUDA usable", "selected"}) {
+    EXPECT_NE(r.output.find(lib), std::string::npos) << "missing " << lib << " in:\n" << r.output;
+  }
+  if (std::filesystem::exists("/usr/share/dlib/shape_predictor_68_face_landmarks.dat")) {
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("shape_predictor_68_face_landmarks.dat"), std::string::npos) << r.output;
+  } else {
+    EXPECT_EQ(r.exit_code, 3) << r.output;
+  }
+}
+
+TEST(Cli, MissingLandmarkModelIsAnInputErrorNamingThePackage) {
+  const CommandResult r = RunCommand(Faceswap("info --landmarks /no/such/model.dat"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("/no/such/model.dat"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("libdlib-data"), std::string::npos) << r.output;
+}
+
+TEST(Cli, UnknownOptionIsAUsageError) {
+  const CommandResult r = RunCommand(Faceswap("info --no-such-flag"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  const CommandResult none = RunCommand(Faceswap(""));
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  const CommandResult device = RunCommand(Faceswap("--device tpu info"));
+  EXPECT_EQ(device.exit_code, 2) << device.output;
+}
+
+TEST(Cli, CudaRequestedWithoutCudaIsADeviceError) {
+  const CommandResult probe = RunCommand(Faceswap("info"));
+  if (probe.output.find("CUDA usable    yes") != std::string::npos) GTEST_SKIP() << "CUDA is usable here";
+  const CommandResult r = RunCommand(Faceswap("--device cuda info"));
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  EXPECT_NE(r.output.find("CUDA"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ConfigFileSuppliesOptions) {
+  const auto dir = MakeTempDir("cli_config");
+  const auto config = dir / "faceswap.toml";
+  std::ofstream(config) << "device = \"cuda\"\n";
+  const CommandResult probe = RunCommand(Faceswap("info"));
+  if (probe.output.find("CUDA usable    yes") != std::string::npos) GTEST_SKIP() << "CUDA is usable here";
+  // The config asks for CUDA, which this machine lacks: the device error proves it was read.
+  const CommandResult r = RunCommand(Faceswap("--config " + config.string() + " info"));
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  const CommandResult missing = RunCommand(Faceswap("--config " + (dir / "nope.toml").string() + " info"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+}
+
+TEST(Cli, UnwritableLogFileIsAnOutputError) {
+  const CommandResult r = RunCommand(Faceswap("--log-file /no/such/dir/log.txt info"));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("/no/such/dir/log.txt"), std::string::npos) << r.output;
+}
+
+TEST(Cli, LogFileReceivesTheLog) {
+  const auto dir = MakeTempDir("cli_log");
+  const auto log = dir / "run.log";
+  RunCommand(Faceswap("--log-file " + log.string() + " info --landmarks /no/such.dat"));
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("/no/such.dat"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace faceswap::test
