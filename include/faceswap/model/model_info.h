@@ -1,0 +1,53 @@
+#pragma once
+// model.json: what a model folder holds, in a form a person can read.
+//
+// The weights and optimiser state live next to it in weights.pt (see checkpoint.h);
+// model.json is rewritten atomically with every save.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "faceswap/core/versions.h"
+
+namespace faceswap::model {
+
+inline constexpr int kModelInfoVersion = 1;
+inline constexpr const char* kModelInfoFile = "model.json";
+inline constexpr const char* kWeightsFile = "weights.pt";
+
+// A saved copy of the weights kept so that a damaged weights.pt is never the only one.
+struct Backup {
+  std::string file;       // relative to the model folder, e.g. "backups/weights-000500.pt"
+  int64_t iteration = 0;
+  std::string hash;       // FNV-1a 64 of the file, hex
+};
+
+struct ModelInfo {
+  int version = kModelInfoVersion;
+  std::string preset;
+  int resolution = 0;                    // final resolution of the preset
+  std::vector<std::string> identities;   // decoder i draws identities[i]
+  int64_t iteration = 0;                 // optimiser steps taken
+  int64_t stage_iterations = 0;          // progressive presets: steps per resolution stage
+  // Alignment the faces were cropped with; convert must crop the same way.
+  std::string alignment_template;
+  double coverage = 0.0;
+  std::string weights_hash;              // FNV-1a 64 of weights.pt, hex; detects corruption
+  std::vector<Backup> backups;           // oldest first
+  LibraryVersions libraries;             // what wrote the last save
+  std::string updated;                   // UTC ISO-8601 time of the last save
+
+  int IdentityIndex(const std::string& name) const;  // -1 when absent
+};
+
+// Throws ModelError naming the file: missing, not JSON, wrong version, missing fields.
+ModelInfo LoadModelInfo(const std::filesystem::path& model_dir);
+// Atomic (temp file + rename).
+void SaveModelInfo(const std::filesystem::path& model_dir, const ModelInfo& info);
+
+// 64-bit FNV-1a hash of a file's bytes as 16 hex digits; InputError when unreadable.
+std::string HashFile(const std::filesystem::path& file);
+
+}  // namespace faceswap::model

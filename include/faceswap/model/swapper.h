@@ -1,0 +1,48 @@
+#pragma once
+// model::Swapper: inference for convert, eval and previews. LibTorch-free header:
+// aligned face crops in, faces drawn by another identity's decoder out.
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "faceswap/model/device.h"
+#include "faceswap/model/model_info.h"
+
+namespace faceswap::model {
+
+struct SwapOutput {
+  cv::Mat face;  // CV_8UC3 BGR, resolution() x resolution()
+  cv::Mat mask;  // CV_32FC1 in [0, 1] when the preset learns a mask, else empty
+};
+
+class Swapper {
+ public:
+  // Loads model.json and the newest intact weights. ModelError when the folder is not a
+  // model; DeviceError when CUDA is requested but unusable.
+  explicit Swapper(const std::filesystem::path& model_dir, DeviceKind device = DeviceKind::kAuto);
+  ~Swapper();
+  Swapper(const Swapper&) = delete;
+  Swapper& operator=(const Swapper&) = delete;
+
+  const ModelInfo& info() const;
+  int resolution() const;  // current side of the faces it takes and returns
+  DeviceKind device() const;
+
+  // Encodes each aligned face (BGR 8-bit; resized to resolution() when needed) and
+  // decodes it as `identity`. Runs in batches of at most `batch_size`.
+  std::vector<SwapOutput> Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size = 16);
+
+  // The identity a face of `source` becomes by default: the other one of a two-identity
+  // model. UsageError for models with more identities (the caller must say --to).
+  int DefaultTarget(int source) const;
+  int IdentityIndex(const std::string& name) const;  // UsageError listing names when unknown
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faceswap::model

@@ -1,0 +1,22 @@
+#pragma once
+// The aligned faces of one identity, in memory, ready for augmentation.
+
+#include <array>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace faceswap::train {
+
+struct FaceSample {
+  cv::Mat crop;                            // BGR 8-bit, square aligned face
+  std::array<cv::Point2f, 68> points{};    // the 68 landmarks in crop pixels
+  std::string source;                      // where it came from (file and frame), for messages
+};
+
+struct FaceSet {
+  std::string identity;
+  std::vector<FaceSample> faces;
+};
+
+}  // namespace faceswap::train

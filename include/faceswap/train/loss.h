@@ -1,0 +1,16 @@
+#pragma once
+// Training losses. Includes LibTorch.
+
+#include <torch/torch.h>
+
+namespace faceswap::train {
+
+// Per-pixel SSIM map (Wang et al., "Image Quality Assessment: From Error Visibility to
+// Structural Similarity", IEEE TIP 2004): 11x11 Gaussian window, sigma 1.5,
+// C1 = (0.01 L)^2, C2 = (0.03 L)^2 with L = 1. Inputs N x C x H x W in [0, 1].
+torch::Tensor SsimMap(const torch::Tensor& x, const torch::Tensor& y);
+
+// mean(w * |x - y|) + mean(w * (1 - SSIM) / 2), w broadcast over channels (N x 1 x H x W).
+torch::Tensor FaceLoss(const torch::Tensor& output, const torch::Tensor& target, const torch::Tensor& weight);
+
+}  // namespace faceswap::train

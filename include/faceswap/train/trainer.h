@@ -1,0 +1,57 @@
+#pragma once
+// train::Train: the training loop behind `faceswap train`. LibTorch-free header.
+//
+// The model folder holds model.json, weights.pt (+ backups/), previews/, loss.csv.
+// Re-running with the same folder resumes; a folder made with another preset or
+// identity set is refused (ModelError). SIGINT/SIGTERM finish the step, save, return.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "faceswap/model/device.h"
+#include "faceswap/train/augment.h"
+#include "faceswap/train/face_set.h"
+
+namespace faceswap::train {
+
+struct TrainOptions {
+  std::filesystem::path model_dir;
+  std::string preset = "lite";
+  int batch_size = 0;               // per identity; 0: the preset's default
+  double learning_rate = 0.0;       // Adam; 0: the preset's default
+  int64_t iterations = 0;           // stop once the model has taken this many steps (0: no limit)
+  double time_budget_seconds = 0;   // stop after this long in this run (0: no limit)
+  int save_every = 250;             // iterations between checkpoints
+  int preview_every = 250;          // iterations between preview PNGs (0: only at the end)
+  int keep_backups = 3;
+  int64_t stage_iterations = 3000;  // progressive presets: steps per resolution stage
+  model::DeviceKind device = model::DeviceKind::kAuto;
+  int threads = 0;                  // CPU threads for LibTorch (0: all cores)
+  uint64_t seed = 1;                // augmentation RNG seed
+  std::string alignment_template;   // recorded in model.json for convert
+  double coverage = 1.0;            // recorded in model.json for convert
+  AugmentOptions augment;
+  void Check() const;               // UsageError
+};
+
+struct TrainReport {
+  int64_t start_iteration = 0;
+  int64_t end_iteration = 0;
+  std::vector<double> first_loss;   // per identity, the first step of this run
+  std::vector<double> last_loss;    // per identity, mean of the last steps of this run
+  double samples_per_second = 0;    // faces per second, all identities together
+  bool interrupted = false;         // stopped by SIGINT/SIGTERM (and saved)
+  bool resumed = false;
+};
+
+// Trains on `faces` (one FaceSet per identity, in identity order; names become the
+// model's identities). Returns when the iteration or time budget is reached or a stop
+// signal arrives; the model is saved in every case.
+TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces);
+
+// Set by SIGINT/SIGTERM while Train runs; tests may set it too.
+void RequestStop();
+
+}  // namespace faceswap::train

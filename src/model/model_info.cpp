@@ -1,0 +1,104 @@
+#include "faceswap/model/model_info.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace faceswap::model {
+
+int ModelInfo::IdentityIndex(const std::string& name) const {
+  for (size_t i = 0; i < identities.size(); ++i) {
+    if (identities[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+ModelInfo LoadModelInfo(const fs::path& model_dir) {
+  const fs::path file = model_dir / kModelInfoFile;
+  std::ifstream in(file);
+  if (!in) throw ModelError(file, "no model here (model.json missing or unreadable)");
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    throw ModelError(file, std::string("not valid JSON (") + e.what() + ")");
+  }
+  ModelInfo info;
+  try {
+    info.version = j.at("version").get<int>();
+    if (info.version != kModelInfoVersion) {
+      throw ModelError(file, "model.json version " + std::to_string(info.version) +
+                                 " is not supported by this faceswap (expects " +
+                                 std::to_string(kModelInfoVersion) + ")");
+    }
+    info.preset = j.at("preset").get<std::string>();
+    info.resolution = j.at("resolution").get<int>();
+    info.identities = j.at("identities").get<std::vector<std::string>>();
+    info.iteration = j.at("iteration").get<int64_t>();
+    info.alignment_template = j.at("alignment").at("template").get<std::string>();
+    info.coverage = j.at("alignment").at("coverage").get<double>();
+    info.stage_iterations = j.value("stage_iterations", int64_t{0});
+    info.weights_hash = j.value("weights_hash", "");
+    for (const auto& b : j.value("backups", json::array())) {
+      info.backups.push_back({b.at("file").get<std::string>(), b.at("iteration").get<int64_t>(),
+                              b.at("hash").get<std::string>()});
+    }
+    info.updated = j.value("updated", "");
+    if (j.contains("libraries")) {
+      for (const auto& [name, version] : j.at("libraries").items()) {
+        info.libraries.emplace_back(name, version.get<std::string>());
+      }
+    }
+  } catch (const json::exception& e) {
+    throw ModelError(file, std::string("missing or malformed field (") + e.what() + ")");
+  }
+  if (info.identities.size() < 2) throw ModelError(file, "a model needs at least two identities");
+  return info;
+}
+
+void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
+  json backups = json::array();
+  for (const auto& b : info.backups) backups.push_back({{"file", b.file}, {"iteration", b.iteration}, {"hash", b.hash}});
+  json libs = json::object();
+  for (const auto& [name, version] : info.libraries) libs[name] = version;
+  const json j = {
+      {"version", info.version},
+      {"preset", info.preset},
+      {"resolution", info.resolution},
+      {"identities", info.identities},
+      {"iteration", info.iteration},
+      {"stage_iterations", info.stage_iterations},
+      {"alignment", {{"template", info.alignment_template}, {"coverage", info.coverage}}},
+      {"weights_hash", info.weights_hash},
+      {"backups", backups},
+      {"libraries", libs},
+      {"updated", info.updated},
+  };
+  core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
+}
+
+std::string HashFile(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file, "cannot read");
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a 64 offset basis
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash ^= static_cast<unsigned char>(buffer[i]);
+      hash *= 1099511628211ULL;  // FNV prime
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+}  // namespace faceswap::model

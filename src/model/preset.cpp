@@ -1,0 +1,50 @@
+#include "faceswap/model/preset.h"
+
+#include "faceswap/core/error.h"
+
+namespace faceswap::model {
+
+const std::vector<Preset>& AllPresets() {
+  static const std::vector<Preset> presets = [] {
+    Preset original;
+    original.name = "original";
+    original.resolution = 64;
+    original.default_batch = 16;
+    original.default_learning_rate = 5e-5;
+    original.summary = "classic 64 px autoencoder (4 strided 5x5 convs 128-1024, dense 1024)";
+
+    Preset lite;
+    lite.name = "lite";
+    lite.resolution = 64;
+    lite.default_batch = 16;
+    lite.default_learning_rate = 2e-4;
+    lite.summary = "small 64 px model that learns a face on a laptop CPU in minutes";
+
+    Preset hd;
+    hd.name = "hd";
+    hd.resolution = 128;
+    hd.has_mask = true;
+    hd.progressive = true;
+    hd.start_resolution = 32;
+    hd.default_batch = 8;
+    hd.default_learning_rate = 1e-4;
+    hd.summary = "128 px, residual blocks, learned mask, grown 32->64->128 px with fade-in";
+    return std::vector<Preset>{original, lite, hd};
+  }();
+  return presets;
+}
+
+std::string PresetNames() {
+  std::string names;
+  for (const auto& p : AllPresets()) names += (names.empty() ? "" : ", ") + p.name;
+  return names;
+}
+
+const Preset& GetPreset(const std::string& name) {
+  for (const auto& p : AllPresets()) {
+    if (p.name == name) return p;
+  }
+  throw UsageError("unknown preset '" + name + "' (choose one of: " + PresetNames() + ")");
+}
+
+}  // namespace faceswap::model

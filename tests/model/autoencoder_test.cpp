@@ -1,0 +1,96 @@
+#include "faceswap/model/autoencoder.h"
+
+#include <gtest/gtest.h>
+
+#include "faceswap/core/error.h"
+#include "test_support.h"
+
+namespace faceswap::model {
+namespace {
+
+const bool seeded = test::RegisterSeeder([](unsigned seed) { torch::manual_seed(seed); });
+
+TEST(Autoencoder, EveryPresetMapsFacesToFacesForEveryIdentity) {
+  for (const Preset& preset : AllPresets()) {
+    FaceAutoencoder net(preset, 3);
+    torch::NoGradGuard no_grad;
+    const int r = preset.resolution;
+    const torch::Tensor faces = torch::rand({2, 3, r, r});
+    for (int id = 0; id < 3; ++id) {
+      const Decoded out = net->Forward(faces, id);
+      EXPECT_EQ(out.rgb.sizes(), faces.sizes()) << preset.name;
+      EXPECT_GE(out.rgb.min().item<float>(), 0.0f);
+      EXPECT_LE(out.rgb.max().item<float>(), 1.0f);
+      EXPECT_EQ(out.mask.defined(), preset.has_mask) << preset.name;
+    }
+  }
+}
+
+TEST(Autoencoder, DecodersAreSeparateAndTheEncoderShared) {
+  FaceAutoencoder net(GetPreset("lite"), 2);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor faces = torch::rand({1, 3, 64, 64});
+  const torch::Tensor code = net->Encode(faces);
+  EXPECT_FALSE(torch::equal(net->Decode(code, 0).rgb, net->Decode(code, 1).rgb));
+  EXPECT_GT(net->EncoderParameters().size(), 0u);
+  EXPECT_EQ(net->DecoderParameters(0).size(), net->DecoderParameters(1).size());
+  EXPECT_THROW(net->Decode(code, 2), UsageError);
+}
+
+TEST(Autoencoder, OriginalPresetHasTheClassicShape) {
+  FaceAutoencoder net(GetPreset("original"), 2);
+  // Encoder: convs 3->128->256->512->1024 (5x5), dense 16384->1024, dense 1024->16384,
+  // upscale conv 1024->2048 (3x3). Count the weights to pin the architecture down.
+  int64_t encoder = 0;
+  for (const auto& p : net->EncoderParameters()) encoder += p.numel();
+  const int64_t convs = (3 * 128 + 128 * 256 + 256 * 512 + 512 * 1024) * 25 + (128 + 256 + 512 + 1024);
+  const int64_t dense = (16384 * 1024 + 1024) + (1024 * 16384 + 16384);
+  const int64_t upscale = 1024 * 2048 * 9 + 2048;
+  EXPECT_EQ(encoder, convs + dense + upscale);
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(net->Encode(torch::rand({1, 3, 64, 64})).sizes(), (std::vector<int64_t>{1, 512, 8, 8}));
+}
+
+TEST(Autoencoder, ProgressivePresetRunsEveryStageAndFadesIn) {
+  const Preset& hd = GetPreset("hd");
+  FaceAutoencoder net(hd, 2);
+  torch::NoGradGuard no_grad;
+  for (int r = hd.start_resolution; r <= hd.resolution; r *= 2) {
+    for (double alpha : {0.0, 0.5, 1.0}) {
+      net->SetStage(r, alpha);
+      const Decoded out = net->Forward(torch::rand({1, 3, r, r}), 1);
+      EXPECT_EQ(out.rgb.size(2), r);
+      EXPECT_EQ(out.mask.size(2), r);
+    }
+  }
+  EXPECT_THROW(net->SetStage(16, 1.0), UsageError);
+  EXPECT_THROW(net->SetStage(96, 1.0), UsageError);
+  FaceAutoencoder lite(GetPreset("lite"), 2);
+  EXPECT_THROW(lite->SetStage(32, 1.0), UsageError);
+}
+
+TEST(Autoencoder, StageScheduleGrowsAndFades) {
+  const Preset& hd = GetPreset("hd");
+  EXPECT_EQ(StageAt(hd, 0, 100).resolution, 32);
+  EXPECT_DOUBLE_EQ(StageAt(hd, 0, 100).alpha, 1.0);
+  EXPECT_EQ(StageAt(hd, 100, 100).resolution, 64);
+  EXPECT_DOUBLE_EQ(StageAt(hd, 100, 100).alpha, 0.0);
+  EXPECT_DOUBLE_EQ(StageAt(hd, 125, 100).alpha, 0.5);
+  EXPECT_DOUBLE_EQ(StageAt(hd, 160, 100).alpha, 1.0);
+  EXPECT_EQ(StageAt(hd, 250, 100).resolution, 128);
+  EXPECT_EQ(StageAt(hd, 100000, 100).resolution, 128);
+  EXPECT_DOUBLE_EQ(StageAt(hd, 100000, 100).alpha, 1.0);
+  EXPECT_EQ(StageAt(GetPreset("lite"), 5, 100).resolution, 64);
+}
+
+TEST(Autoencoder, UnknownPresetNamesTheChoices) {
+  try {
+    GetPreset("huge");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("original, lite, hd"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace faceswap::model
