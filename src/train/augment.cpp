@@ -83,8 +83,7 @@ TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o,
     const double angle = rng.uniform(-o.rotation_degrees, o.rotation_degrees);
     const double zoom = 1.0 + rng.uniform(-o.zoom, o.zoom);
     const cv::Mat r = cv::getRotationMatrix2D(cv::Point2f(crop.cols * 0.5f, crop.rows * 0.5f), angle, zoom);
-    cv::Matx23d rot;
-    r.convertTo(cv::Mat(rot), CV_64F);
+    cv::Matx23d rot(r.ptr<double>());  // getRotationMatrix2D returns CV_64F
     const double tx = rng.uniform(-o.shift, o.shift) * crop.cols;
     const double ty = rng.uniform(-o.shift, o.shift) * crop.rows;
     rot(0, 2) += tx;

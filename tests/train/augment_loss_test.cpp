@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "faceswap/train/augment.h"
+#include "faceswap/train/loss.h"
+#include "test_support.h"
+
+namespace faceswap::train {
+namespace {
+
+// A synthetic face-like layout: 68 points on an ellipse-ish grid inside a 128 px crop.
+FaceSample Sample() {
+  FaceSample face;
+  face.crop = cv::Mat(128, 128, CV_8UC3);
+  cv::randu(face.crop, cv::Scalar::all(0), cv::Scalar::all(255));
+  cv::GaussianBlur(face.crop, face.crop, cv::Size(9, 9), 3);
+  // Jaw (0-16): the lower half of an ellipse; brows (17-26): a line above the eyes.
+  for (int i = 0; i <= 16; ++i) {
+    const double a = CV_PI * i / 16.0;
+    face.points[i] = cv::Point2f(static_cast<float>(64 + 44 * std::cos(a)), static_cast<float>(60 + 50 * std::sin(a)));
+  }
+  for (int i = 17; i <= 26; ++i) face.points[i] = cv::Point2f(30.f + (i - 17) * 7.f, 40.f);
+  for (int i = 27; i < 68; ++i) face.points[i] = cv::Point2f(64.f, 70.f);
+  // Eyes and mouth as small clusters so that their hulls have an area.
+  for (int i = 36; i < 42; ++i) face.points[i] = cv::Point2f(44.f + (i - 36) * 3.f, 50.f + (i % 2) * 6.f);
+  for (int i = 42; i < 48; ++i) face.points[i] = cv::Point2f(70.f + (i - 42) * 3.f, 50.f + (i % 2) * 6.f);
+  for (int i = 48; i < 60; ++i) face.points[i] = cv::Point2f(50.f + (i - 48) * 2.5f, 90.f + (i % 2) * 8.f);
+  return face;
+}
+
+TEST(Augment, CleanPairIsTheResizedCropWithWeightsOnFeatures) {
+  const FaceSample face = Sample();
+  cv::RNG rng(1);
+  const TrainingPair pair = MakePair(face, 64, AugmentOptions{}, rng, false);
+  ASSERT_EQ(pair.input.size(), cv::Size(64, 64));
+  EXPECT_EQ(cv::norm(pair.input, pair.target, cv::NORM_INF), 0.0);
+  double min = 0, max = 0;
+  cv::minMaxLoc(pair.weight, &min, &max);
+  EXPECT_DOUBLE_EQ(min, 1.0);
+  EXPECT_DOUBLE_EQ(max, AugmentOptions{}.feature_weight);
+  EXPECT_GT(cv::countNonZero(pair.mask), 64 * 64 / 4);  // the face hull covers much of the crop
+}
+
+TEST(Augment, WarpChangesTheInputButNotTheTargetGeometry) {
+  const FaceSample face = Sample();
+  AugmentOptions no_jitter;
+  no_jitter.rotation_degrees = 0;
+  no_jitter.zoom = 0;
+  no_jitter.shift = 0;
+  no_jitter.flip_probability = 0;
+  no_jitter.brightness = no_jitter.contrast = no_jitter.color = 0;
+  cv::RNG rng(3);
+  const TrainingPair pair = MakePair(face, 64, no_jitter, rng, true);
+  cv::RNG unused;
+  const TrainingPair clean = MakePair(face, 64, no_jitter, unused, false);
+  // Target = clean crop (up to the Lab round trip of the zero jitter); input is bent.
+  const double target_error = cv::norm(pair.target, clean.target, cv::NORM_L1) / (64.0 * 64 * 3);
+  const double input_error = cv::norm(pair.input, clean.target, cv::NORM_L1) / (64.0 * 64 * 3);
+  EXPECT_LT(target_error, 1.0);                 // only the Lab round trip's rounding
+  EXPECT_GT(input_error, 3.0 * target_error);   // the warp moved pixels well beyond that
+  EXPECT_GT(input_error, 1.0);
+}
+
+TEST(Augment, SameSeedSamePairs) {
+  const FaceSample face = Sample();
+  cv::RNG a(42), b(42);
+  const TrainingPair pa = MakePair(face, 64, AugmentOptions{}, a);
+  const TrainingPair pb = MakePair(face, 64, AugmentOptions{}, b);
+  EXPECT_EQ(cv::norm(pa.input, pb.input, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(pa.target, pb.target, cv::NORM_INF), 0.0);
+}
+
+TEST(Loss, SsimIsOneForIdenticalImagesAndLowerForNoise) {
+  const torch::Tensor x = torch::rand({2, 3, 32, 32});
+  EXPECT_NEAR(SsimMap(x, x).mean().item<double>(), 1.0, 1e-4);
+  const torch::Tensor noisy = (x + 0.2 * torch::randn_like(x)).clamp(0, 1);
+  EXPECT_LT(SsimMap(x, noisy).mean().item<double>(), 0.9);
+  const torch::Tensor w = torch::ones({2, 1, 32, 32});
+  EXPECT_NEAR(FaceLoss(x, x, w).item<double>(), 0.0, 1e-4);
+  EXPECT_GT(FaceLoss(noisy, x, w).item<double>(), 0.05);
+  // Doubling the weights doubles the loss.
+  EXPECT_NEAR(FaceLoss(noisy, x, 2 * w).item<double>(), 2 * FaceLoss(noisy, x, w).item<double>(), 1e-5);
+}
+
+}  // namespace
+}  // namespace faceswap::train
