@@ -1,0 +1,143 @@
+#include "faceswap/blend/blend.h"
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "faceswap/core/error.h"
+
+namespace faceswap::blend {
+namespace {
+
+void CheckInputs(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask) {
+  if (face.type() != CV_8UC3 || frame.type() != CV_8UC3 || mask.type() != CV_32FC1 || face.size() != frame.size() ||
+      mask.size() != frame.size()) {
+    throw UsageError("blend: face and frame must be same-size 8-bit BGR, mask float of the same size");
+  }
+}
+
+}  // namespace
+
+BlendMethod ParseBlendMethod(const std::string& name) {
+  if (name == "multiband") return BlendMethod::kMultiBand;
+  if (name == "poisson") return BlendMethod::kPoisson;
+  if (name == "alpha") return BlendMethod::kAlpha;
+  throw UsageError("unknown blend method '" + name + "' (expected multiband, poisson or alpha)");
+}
+
+int LevelsForFaceSize(int face_size) {
+  const int levels = static_cast<int>(std::ceil(std::log2(std::max(2, face_size)))) - 1;
+  return std::clamp(levels - 2, 1, 8);  // the two finest octaves of a face are skin texture
+}
+
+cv::Mat AlphaBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask) {
+  CheckInputs(face, frame, mask);
+  cv::Mat f, g, m3, out;
+  face.convertTo(f, CV_32FC3);
+  frame.convertTo(g, CV_32FC3);
+  cv::merge(std::vector<cv::Mat>{mask, mask, mask}, m3);
+  out = g + m3.mul(f - g);
+  out.convertTo(out, CV_8UC3);
+  return out;
+}
+
+cv::Mat MultiBandBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask, int levels,
+                       int frame_low_levels) {
+  CheckInputs(face, frame, mask);
+  levels = std::max(1, levels);
+  // Pad to a multiple of 2^levels so every pyrDown/pyrUp pair restores the size exactly.
+  const int unit = 1 << levels;
+  const int w = (frame.cols + unit - 1) / unit * unit, h = (frame.rows + unit - 1) / unit * unit;
+  cv::Mat f, g, m;
+  cv::copyMakeBorder(face, f, 0, h - face.rows, 0, w - face.cols, cv::BORDER_REFLECT);
+  cv::copyMakeBorder(frame, g, 0, h - frame.rows, 0, w - frame.cols, cv::BORDER_REFLECT);
+  cv::copyMakeBorder(mask, m, 0, h - mask.rows, 0, w - mask.cols, cv::BORDER_REFLECT);
+  f.convertTo(f, CV_32FC3);
+  g.convertTo(g, CV_32FC3);
+
+  std::vector<cv::Mat> gauss_f{f}, gauss_g{g}, gauss_m{m};
+  for (int i = 0; i < levels; ++i) {
+    // Separate Mats: a reused header would let one pyramid's level be written into another's.
+    cv::Mat next_f, next_g, next_m;
+    cv::pyrDown(gauss_f.back(), next_f);
+    cv::pyrDown(gauss_g.back(), next_g);
+    cv::pyrDown(gauss_m.back(), next_m);
+    gauss_f.push_back(next_f);
+    gauss_g.push_back(next_g);
+    gauss_m.push_back(next_m);
+  }
+  // Blend from the coarsest level up: the top of the pyramid is the Gaussian residual.
+  auto join = [](const cv::Mat& a, const cv::Mat& b, const cv::Mat& weight) {
+    cv::Mat w3;
+    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+    return cv::Mat(b + w3.mul(a - b));
+  };
+  const bool top_from_frame = frame_low_levels > 0;
+  cv::Mat result = top_from_frame ? gauss_g[levels] : join(gauss_f[levels], gauss_g[levels], gauss_m[levels]);
+  for (int i = levels - 1; i >= 0; --i) {
+    cv::Mat up_f, up_g;
+    cv::pyrUp(gauss_f[i + 1], up_f, gauss_f[i].size());
+    cv::pyrUp(gauss_g[i + 1], up_g, gauss_g[i].size());
+    const cv::Mat lap_f = gauss_f[i] - up_f, lap_g = gauss_g[i] - up_g;
+    // Level i counts from the finest (0); the coarsest `frame_low_levels` come from the frame.
+    const bool from_frame = i >= levels - frame_low_levels + 1;
+    const cv::Mat lap = from_frame ? lap_g : join(lap_f, lap_g, gauss_m[i]);
+    cv::Mat up;
+    cv::pyrUp(result, up, gauss_f[i].size());
+    result = up + lap;
+  }
+  cv::Mat out;
+  result(cv::Rect(0, 0, frame.cols, frame.rows)).convertTo(out, CV_8UC3);
+  return out;
+}
+
+cv::Mat PoissonBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask) {
+  CheckInputs(face, frame, mask);
+  cv::Mat binary;
+  cv::compare(mask, 0.5, binary, cv::CMP_GT);
+  const cv::Rect box = cv::boundingRect(binary);
+  if (box.width < 3 || box.height < 3) return frame.clone();
+  // seamlessClone needs the mask away from the image border.
+  cv::Mat inner = cv::Mat::zeros(binary.size(), CV_8UC1);
+  const cv::Rect safe(1, 1, binary.cols - 2, binary.rows - 2);
+  binary(safe).copyTo(inner(safe));
+  const cv::Rect inner_box = cv::boundingRect(inner);
+  if (inner_box.width < 3 || inner_box.height < 3) return frame.clone();
+  const cv::Point center(inner_box.x + inner_box.width / 2, inner_box.y + inner_box.height / 2);
+  cv::Mat out;
+  cv::seamlessClone(face, frame, inner, center, out, cv::NORMAL_CLONE);
+  return out;
+}
+
+cv::Mat Blend(BlendMethod method, const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask, int levels) {
+  switch (method) {
+    case BlendMethod::kMultiBand: return MultiBandBlend(face, frame, mask, levels);
+    case BlendMethod::kPoisson: return PoissonBlend(face, frame, mask);
+    case BlendMethod::kAlpha: return AlphaBlend(face, frame, mask);
+  }
+  return frame.clone();
+}
+
+double SeamScore(const cv::Mat& image, const cv::Mat& reference, const cv::Mat& mask) {
+  cv::Mat binary;
+  cv::compare(mask, 0.5, binary, cv::CMP_GT);
+  cv::Mat outer, inner, ring;
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5));
+  cv::dilate(binary, outer, kernel);
+  cv::erode(binary, inner, kernel);
+  cv::subtract(outer, inner, ring);
+  if (cv::countNonZero(ring) == 0) return 1.0;
+  auto gradient = [&](const cv::Mat& bgr) {
+    cv::Mat gray, gx, gy, magnitude;
+    cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+    cv::Sobel(gray, gx, CV_32F, 1, 0);
+    cv::Sobel(gray, gy, CV_32F, 0, 1);
+    cv::magnitude(gx, gy, magnitude);
+    return cv::mean(magnitude, ring)[0];
+  };
+  return gradient(image) / std::max(1e-6, gradient(reference));
+}
+
+}  // namespace faceswap::blend

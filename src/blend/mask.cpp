@@ -1,0 +1,45 @@
+#include "faceswap/blend/mask.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include "faceswap/core/error.h"
+
+namespace faceswap::blend {
+
+void MaskOptions::Check() const {
+  if (feather < 0) throw UsageError("mask feather must be >= 0 pixels");
+}
+
+cv::Mat HullMask(const std::vector<cv::Point2f>& points, cv::Size size, const MaskOptions& options) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_32FC1);
+  if (points.size() < 3) return mask;
+  std::vector<cv::Point> pixels;
+  for (const auto& p : points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
+  std::vector<cv::Point> hull;
+  cv::convexHull(pixels, hull);
+  cv::fillConvexPoly(mask, hull, cv::Scalar(1.0f), cv::LINE_AA);
+  if (options.erode != 0) {
+    const int r = std::abs(options.erode);
+    const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1));
+    if (options.erode > 0) {
+      cv::erode(mask, mask, kernel);
+    } else {
+      cv::dilate(mask, mask, kernel);
+    }
+  }
+  if (options.feather > 0) {
+    const int k = 2 * options.feather + 1;
+    cv::GaussianBlur(mask, mask, cv::Size(k, k), options.feather / 2.0);
+  }
+  return mask;
+}
+
+cv::Mat CombineMasks(const cv::Mat& a, const cv::Mat& b) {
+  if (a.empty()) return b.clone();
+  if (b.empty()) return a.clone();
+  cv::Mat out;
+  cv::min(a, b, out);
+  return out;
+}
+
+}  // namespace faceswap::blend
