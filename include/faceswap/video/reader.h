@@ -40,6 +40,10 @@ struct MediaInfo {
   std::string video_codec;        // e.g. "h264"; "image" for image inputs
   std::string audio_codec;        // empty without audio
   bool is_image_input = false;    // single image or folder of images
+  // Colour description of the video stream, so a writer can tag its output the same way.
+  std::string color_space;        // FFmpeg's name ("bt709", "smpte170m"); empty: unspecified
+  bool full_range = false;        // JPEG/full-range YUV rather than limited (16-235)
+  int64_t start_pts = 0;          // the video stream's first timestamp (time_base units)
 };
 
 class Reader {
