@@ -1,0 +1,64 @@
+#pragma once
+// Face detection (dlib's HOG frontal face detector) and 68-point landmark fitting (dlib's
+// shape predictor, the iBUG 300-W model from Debian's libdlib-data).
+//
+//   face::Detector detector(face::DetectorOptions{});
+//   for (const face::Face& f : detector.Detect(frame_bgr)) { ... f.points ... }
+//
+// A Detector loads the ~100 MB predictor once; keep one per thread (it is not thread-safe:
+// it owns scratch buffers reused from frame to frame).
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "faceswap/face/face.h"
+
+namespace faceswap::face {
+
+struct DetectorOptions {
+  // HOG pyramid upsampling: each step doubles the image side and finds faces half as
+  // large (dlib's HOG window is 80x80 pixels), at about 4x the cost.
+  int upsample = 0;
+  // Frames whose longer side exceeds this are downscaled for detection (boxes are scaled
+  // back); landmarks are always fitted at full resolution. 0 disables downscaling.
+  int max_side = 960;
+  // Faces whose box is narrower than this (frame pixels) are dropped.
+  int min_face_size = 40;
+  // The 68-point model; unset: face::ResolveLandmarkModel's default.
+  std::optional<std::filesystem::path> landmark_model;
+
+  void Check() const;  // throws UsageError
+};
+
+class Detector {
+ public:
+  // Throws InputError naming libdlib-data when the landmark model is missing.
+  explicit Detector(const DetectorOptions& options);
+  ~Detector();
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
+
+  // All faces in a BGR (or gray, or BGRA) image, largest first, with landmarks.
+  std::vector<Face> Detect(const cv::Mat& image);
+
+  // Only the HOG boxes (frame pixels) with their scores, largest first: for callers that
+  // fit landmarks themselves (the tracker matches boxes to tracks before fitting).
+  std::vector<Face> DetectBoxes(const cv::Mat& image);
+
+  // The 68 landmarks for a face in `box` (frame pixels). Only a margin around the box is
+  // converted to gray, so refitting a tracked face costs a fraction of a detection.
+  // Points may fall outside the image for faces cut by the border.
+  Face FitLandmarks(const cv::Mat& image, const cv::Rect2f& box);
+
+  const DetectorOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faceswap::face

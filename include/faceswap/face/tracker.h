@@ -1,0 +1,90 @@
+#pragma once
+// face::Tracker follows faces through a clip without running the full-frame detector on
+// every frame: each face's box is predicted from its previous landmarks and the landmarks
+// are refitted there. The detector runs again every `redetect_every` frames, and at once
+// when a fit degrades (scene cut, face lost), measured by two tests:
+//   * appearance: normalised cross-correlation of a small aligned gray patch against the
+//     track's reference patch (a cut or a drift onto background drops it);
+//   * convergence: refitting from the box the new landmarks imply must give the same
+//     landmarks (mean shift / inter-ocular distance); a predictor fitted to something
+//     that is not a face does not settle.
+// Landmarks are smoothed with a One-Euro filter (see one_euro.h).
+//
+//   face::Tracker tracker(tracker_options, detector_options);
+//   while (reader.Next(frame)) for (const face::Face& f : tracker.Update(frame.bgr, frame.seconds)) ...
+
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faceswap/face/detector.h"
+#include "faceswap/face/face.h"
+#include "faceswap/face/one_euro.h"
+
+namespace faceswap::face {
+
+enum class FaceSelection {
+  kAll,        // every face, each with its own track id
+  kLargest,    // the largest face when a track starts; that track is kept while it holds
+  kReference,  // the face most like a reference image (LBP histograms of aligned faces)
+};
+
+struct TrackerOptions {
+  // Run the detector every N frames (1: every frame, i.e. no tracking). Between
+  // detections faces are followed by refitting landmarks.
+  int redetect_every = 15;
+  // A track whose appearance correlation with its reference falls below this is lost.
+  double min_appearance = 0.5;
+  // A track whose refit moves landmarks more than this (fraction of the inter-ocular
+  // distance, mean over the 68 points) is lost.
+  double max_refit_shift = 0.08;
+  // Periodic detections in a row that may miss a tracked face (profile views beat the HOG
+  // detector) before the track is dropped, as long as its fit stays good.
+  int max_missed_detections = 4;
+  bool smooth = true;
+  OneEuroParams smoothing;
+  // Frame interval assumed when Update() gets no timestamp.
+  double default_fps = 30.0;
+  FaceSelection selection = FaceSelection::kAll;
+  std::optional<std::filesystem::path> reference_image;  // for kReference
+
+  void Check() const;  // throws UsageError
+};
+
+// "all", "largest" or "ref:IMAGE" into the options' selection and reference image.
+void ParseFaceSelection(const std::string& text, TrackerOptions& options);
+
+class Tracker {
+ public:
+  // Loads the landmark model (via Detector) and, for kReference, the reference face.
+  Tracker(const TrackerOptions& options, const DetectorOptions& detector_options);
+  ~Tracker();
+  Tracker(Tracker&&) noexcept;
+  Tracker& operator=(Tracker&&) noexcept;
+
+  // The faces in this frame (tracked, smoothed), sorted by track id. `seconds` is the
+  // frame's timestamp (for the filter's time constants); NaN: 1/default_fps after the last.
+  std::vector<Face> Update(const cv::Mat& bgr, double seconds);
+  std::vector<Face> Update(const cv::Mat& bgr);
+
+  // Forget all tracks (next Update detects); track ids keep counting up.
+  void Reset();
+
+  struct Stats {
+    int64_t frames = 0;
+    int64_t detections = 0;      // full-frame detector runs
+    int64_t lost = 0;            // tracks dropped because a fit degraded
+  };
+  const Stats& stats() const;
+  Detector& detector();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace faceswap::face

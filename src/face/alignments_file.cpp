@@ -1,0 +1,143 @@
+#include "faceswap/face/alignments_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
+
+namespace faceswap::face {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path Absolute(const fs::path& p) {
+  std::error_code ec;
+  fs::path a = fs::weakly_canonical(fs::absolute(p), ec);
+  return ec ? fs::absolute(p).lexically_normal() : a;
+}
+
+json FaceToJson(const FaceRecord& f) {
+  json landmarks = json::array();
+  for (const auto& p : f.points) landmarks.push_back({p.x, p.y});
+  json to_crop = json::array();
+  for (int i = 0; i < 6; ++i) to_crop.push_back(f.to_crop.val[i]);
+  return {{"frame", f.frame},
+          {"seconds", f.seconds},
+          {"track", f.track_id},
+          {"score", f.score},
+          {"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
+          {"landmarks", std::move(landmarks)},
+          {"to_crop", std::move(to_crop)},
+          {"file", f.file}};
+}
+
+FaceRecord FaceFromJson(const json& j) {
+  FaceRecord f;
+  f.frame = j.at("frame").get<int64_t>();
+  f.seconds = j.at("seconds").get<double>();
+  f.track_id = j.at("track").get<int>();
+  f.score = j.value("score", 0.f);
+  const json& box = j.at("box");
+  if (!box.is_array() || box.size() != 4) throw std::runtime_error("box must hold 4 numbers");
+  f.box = {box[0].get<float>(), box[1].get<float>(), box[2].get<float>(), box[3].get<float>()};
+  const json& lm = j.at("landmarks");
+  if (!lm.is_array() || lm.size() != 68) throw std::runtime_error("landmarks must hold 68 points");
+  for (size_t i = 0; i < 68; ++i) {
+    if (!lm[i].is_array() || lm[i].size() != 2) throw std::runtime_error("a landmark must be [x, y]");
+    f.points[i] = {lm[i][0].get<float>(), lm[i][1].get<float>()};
+  }
+  const json& m = j.at("to_crop");
+  if (!m.is_array() || m.size() != 6) throw std::runtime_error("to_crop must hold 6 numbers");
+  for (int i = 0; i < 6; ++i) f.to_crop.val[i] = m[i].get<double>();
+  f.file = j.at("file").get<std::string>();
+  return f;
+}
+
+}  // namespace
+
+const SourceRecord* AlignmentsFile::Find(const fs::path& path) const {
+  const fs::path key = Absolute(path);
+  for (const auto& s : sources) {
+    if (s.path == key) return &s;
+  }
+  return nullptr;
+}
+
+SourceRecord* AlignmentsFile::Find(const fs::path& path) {
+  return const_cast<SourceRecord*>(static_cast<const AlignmentsFile*>(this)->Find(path));
+}
+
+void StatSource(const fs::path& path, uint64_t& file_size, int64_t& mtime_ns) {
+  std::error_code ec;
+  file_size = fs::is_regular_file(path, ec) ? fs::file_size(path, ec) : 0;
+  const auto t = fs::last_write_time(path, ec);
+  mtime_ns = ec ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+AlignmentsFile LoadAlignments(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot read alignments file");
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    throw InputError(path, std::string("not a valid JSON alignments file (") + e.what() + ")");
+  }
+  if (!j.is_object() || !j.contains("version") || !j["version"].is_number_integer()) {
+    throw InputError(path, "not an alignments file: no integer \"version\" field");
+  }
+  const int version = j["version"].get<int>();
+  if (version != kAlignmentsVersion) {
+    throw InputError(path, "alignments file version " + std::to_string(version) + " is not supported (this build reads version " +
+                               std::to_string(kAlignmentsVersion) + ")");
+  }
+  AlignmentsFile file;
+  try {
+    const json& crop = j.at("crop");
+    file.crop_size = crop.at("size").get<int>();
+    file.coverage = crop.at("coverage").get<double>();
+    file.template_name = crop.value("template", file.template_name);
+    for (const json& s : j.at("sources")) {
+      SourceRecord r;
+      r.path = s.at("path").get<std::string>();
+      r.file_size = s.at("file_size").get<uint64_t>();
+      r.mtime_ns = s.at("mtime_ns").get<int64_t>();
+      r.every = s.value("every", 1);
+      r.complete = s.at("complete").get<bool>();
+      r.frames_read = s.value("frames_read", int64_t{0});
+      r.warning = s.value("warning", std::string());
+      for (const json& f : s.at("faces")) r.faces.push_back(FaceFromJson(f));
+      file.sources.push_back(std::move(r));
+    }
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("malformed alignments file: ") + e.what());
+  }
+  return file;
+}
+
+void SaveAlignments(const AlignmentsFile& file, const fs::path& path) {
+  json sources = json::array();
+  for (const SourceRecord& s : file.sources) {
+    json faces = json::array();
+    for (const FaceRecord& f : s.faces) faces.push_back(FaceToJson(f));
+    sources.push_back({{"path", s.path.string()},
+                       {"file_size", s.file_size},
+                       {"mtime_ns", s.mtime_ns},
+                       {"every", s.every},
+                       {"complete", s.complete},
+                       {"frames_read", s.frames_read},
+                       {"warning", s.warning},
+                       {"faces", std::move(faces)}});
+  }
+  const json j = {{"version", file.version},
+                  {"crop", {{"size", file.crop_size}, {"coverage", file.coverage}, {"template", file.template_name}}},
+                  {"sources", std::move(sources)}};
+  core::WriteFileAtomically(path, j.dump(1) + "\n");
+}
+
+}  // namespace faceswap::face
