@@ -15,15 +15,6 @@ namespace {
 }
 }  // namespace
 
-Command AddExtractCommand(CLI::App& app, const GlobalOptions&) {
-  auto inputs = std::make_shared<std::vector<std::filesystem::path>>();
-  auto output = std::make_shared<std::filesystem::path>();
-  CLI::App* sub = app.add_subcommand("extract", "Find, align and save the faces of clips, images or folders");
-  sub->add_option("inputs", *inputs, "Videos, images or folders")->required();
-  sub->add_option("-o,--output", *output, "Folder for face images and alignments.json")->required();
-  return {sub, [] { NotYet("extract"); }};
-}
-
 Command AddTrainCommand(CLI::App& app, const GlobalOptions&) {
   auto a = std::make_shared<std::vector<std::filesystem::path>>();
   auto b = std::make_shared<std::vector<std::filesystem::path>>();

@@ -31,6 +31,26 @@ struct Detector::Impl {
   cv::Mat roi_gray;
   std::vector<dlib::rect_detection> detections;
 
+  dlib::array2d<unsigned char> up;
+
+  // HOG on `gray`, upsampled `levels` times, into `detections` in `gray`'s pixels.
+  void Run(int levels) {
+    dlib::cv_image<unsigned char> view(gray);
+    detections.clear();
+    if (levels == 0) {
+      hog(view, detections, 0.0);
+      return;
+    }
+    dlib::assign_image(up, view);
+    for (int i = 0; i < levels; ++i) dlib::pyramid_up(up);
+    hog(up, detections, 0.0);
+    const double factor = std::pow(2.0, levels);
+    for (auto& det : detections) {
+      det.rect = dlib::rectangle(std::lround(det.rect.left() / factor), std::lround(det.rect.top() / factor),
+                                 std::lround((det.rect.right() + 1) / factor) - 1, std::lround((det.rect.bottom() + 1) / factor) - 1);
+    }
+  }
+
   // `image` as 8-bit gray into `out` (BGR, BGRA and gray accepted).
   static void ToGray(const cv::Mat& image, cv::Mat& out) {
     switch (image.channels()) {
@@ -76,23 +96,8 @@ std::vector<Face> Detector::DetectBoxes(const cv::Mat& image) {
     source = &d.small;
   }
   Impl::ToGray(*source, d.gray);
-  dlib::cv_image<unsigned char> view(d.gray);
-  d.detections.clear();
-  // The detector's own pyramid does the upsampling when asked (dlib's
-  // frontal_face_detector.h: operator() with adjust_threshold 0).
-  if (d.options.upsample == 0) {
-    d.hog(view, d.detections, 0.0);
-  } else {
-    dlib::array2d<unsigned char> up;
-    dlib::assign_image(up, view);
-    for (int i = 0; i < d.options.upsample; ++i) dlib::pyramid_up(up);
-    d.hog(up, d.detections, 0.0);
-    const double factor = std::pow(2.0, d.options.upsample);
-    for (auto& det : d.detections) {
-      det.rect = dlib::rectangle(static_cast<long>(det.rect.left() / factor), static_cast<long>(det.rect.top() / factor),
-                                 static_cast<long>(det.rect.right() / factor), static_cast<long>(det.rect.bottom() / factor));
-    }
-  }
+  d.Run(d.options.upsample);
+  if (d.detections.empty() && d.options.upsample_when_empty) d.Run(d.options.upsample + 1);
   std::vector<Face> faces;
   faces.reserve(d.detections.size());
   for (const auto& det : d.detections) {

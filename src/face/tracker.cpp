@@ -44,7 +44,7 @@ namespace {
 
 constexpr int kPatchSize = 40;         // appearance patch side (pixels)
 constexpr int kIdentitySize = 96;      // LBPH identity crop side
-constexpr double kReferenceBlend = 0.05;  // per-frame update of a track's reference patch
+constexpr double kReferenceBlend = 0.1;  // per-frame update of a track's reference patch
 
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
   const float inter = (a & b).area();
@@ -216,15 +216,21 @@ struct Tracker::Impl {
 
     bool detect = tracks.empty() || ++frames_since_detection >= options.redetect_every;
     for (Track& t : tracks) {
+      if (options.redetect_every == 1) {
+        // No tracking: every frame is detected afresh; tracks only carry ids and filters.
+        t.alive = false;
+        continue;
+      }
       t.alive = Follow(t, frame);
       if (!t.alive) {
         ++stats.lost;
         detect = true;
       }
     }
-    tracks.erase(std::remove_if(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; }), tracks.end());
-
+    // Lost tracks stay until Redetect: a detection on the same face (overlapping and
+    // still looking like it) takes them up again under the same id.
     if (detect) Redetect(frame);
+    tracks.erase(std::remove_if(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; }), tracks.end());
 
     std::vector<Face> out;
     out.reserve(tracks.size());
@@ -266,17 +272,25 @@ struct Tracker::Impl {
           best = static_cast<int>(j);
         }
       }
+      if (best >= 0 && !t.alive) {
+        // A lost track is taken up again only by a face that still looks like it (a cut
+        // to another person at the same place starts a new track).
+        const Face fitted = detector.FitLandmarks(frame, boxes[best].box);
+        Patch(frame, fitted.points, patch32);
+        if (Appearance(patch32, t.reference_patch) < options.min_appearance) best = -1;
+      }
       if (best >= 0) {
         used[best] = true;
         // Re-anchor on the detector's box (resets slow drift) while keeping the filter
         // state, so the smoothed landmarks do not jump.
         Anchor(t, frame, boxes[best].box);
-      } else if (++t.missed_detections > options.max_missed_detections) {
+        t.alive = true;
+      } else if (t.alive && ++t.missed_detections > options.max_missed_detections) {
         t.alive = false;
         ++stats.lost;
       }
     }
-    tracks.erase(std::remove_if(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; }), tracks.end());
+    const size_t alive = static_cast<size_t>(std::count_if(tracks.begin(), tracks.end(), [](const Track& t) { return t.alive; }));
 
     if (options.selection == FaceSelection::kAll) {
       for (size_t j = 0; j < boxes.size(); ++j) {
@@ -284,7 +298,7 @@ struct Tracker::Impl {
       }
       return;
     }
-    if (!tracks.empty()) return;  // largest / ref: one face, kept while it holds
+    if (alive > 0) return;  // largest / ref: one face, kept while it holds
     int chosen = -1;
     if (options.selection == FaceSelection::kLargest) {
       for (size_t j = 0; j < boxes.size() && chosen < 0; ++j) {
@@ -332,6 +346,7 @@ std::vector<Face> Tracker::Update(const cv::Mat& bgr) { return Update(bgr, std::
 
 void Tracker::Reset() {
   impl_->tracks.clear();
+  impl_->next_id = 0;
   impl_->frames_since_detection = 0;
   impl_->last_seconds = std::numeric_limits<double>::quiet_NaN();
 }

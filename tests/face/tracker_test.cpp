@@ -1,0 +1,204 @@
+// Tracking on a real clip. One decode of person_a.mp4 drives two trackers (smoothing off
+// and on; the same detection schedule), and several assertions share that pass.
+
+#include "faceswap/face/tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+
+#include "faceswap/core/error.h"
+
+#include "faceswap/face/align.h"
+#include "faceswap/video/reader.h"
+#include "test_support.h"
+
+namespace faceswap::test {
+namespace {
+
+struct ClipPass {
+  int64_t frames = 0;
+  int64_t found = 0;                 // frames with a face (smoothing on)
+  double eye_error_sum = 0;          // |aligned eye centre - template eye| / crop size
+  int64_t eye_samples = 0;
+  double raw_motion = 0, smooth_motion = 0;  // sum of mean landmark motion / IOD
+  int64_t motion_samples = 0;
+  int64_t detections = 0;
+  std::map<int, int64_t> frames_per_track;
+};
+
+const ClipPass& PersonAPass() {
+  static const ClipPass pass = [] {
+    ClipPass p;
+    std::string why;
+    const auto path = SampleFile("clips/person_a.mp4", &why);
+    if (!path) return p;
+    face::TrackerOptions raw_options;
+    raw_options.smooth = false;
+    face::TrackerOptions smooth_options;  // defaults: smoothing on
+    face::Tracker raw(raw_options, face::DetectorOptions{});
+    face::Tracker smooth(smooth_options, face::DetectorOptions{});
+    const face::AlignOptions align;
+    face::AlignedFace aligned;
+    video::Reader reader(*path);
+    video::Frame frame;
+    std::optional<face::Landmarks> last_raw, last_smooth;
+    int last_raw_id = -1, last_smooth_id = -1;
+    while (reader.Next(frame)) {
+      ++p.frames;
+      const auto r = raw.Update(frame.bgr, frame.seconds);
+      const auto s = smooth.Update(frame.bgr, frame.seconds);
+      if (s.empty() || r.empty()) {
+        last_raw.reset();
+        last_smooth.reset();
+        continue;
+      }
+      ++p.found;
+      ++p.frames_per_track[s[0].track_id];
+      face::Align(frame.bgr, s[0].points, align, aligned);
+      p.eye_error_sum += cv::norm(cv::Point2d(face::RightEyeCentre(aligned.crop_points)) - face::TemplateRightEyeInCrop(align)) / align.size;
+      p.eye_error_sum += cv::norm(cv::Point2d(face::LeftEyeCentre(aligned.crop_points)) - face::TemplateLeftEyeInCrop(align)) / align.size;
+      p.eye_samples += 2;
+      // Motion is measured along one track (an id change is another face, not motion).
+      if (last_raw && last_smooth && r[0].track_id == last_raw_id && s[0].track_id == last_smooth_id) {
+        const double iod = face::InterOcularDistance(r[0].points);
+        double mr = 0, ms = 0;
+        for (int i = 0; i < 68; ++i) {
+          mr += cv::norm(r[0].points[i] - (*last_raw)[i]);
+          ms += cv::norm(s[0].points[i] - (*last_smooth)[i]);
+        }
+        p.raw_motion += mr / 68.0 / iod;
+        p.smooth_motion += ms / 68.0 / iod;
+        ++p.motion_samples;
+      }
+      last_raw = r[0].points;
+      last_smooth = s[0].points;
+      last_raw_id = r[0].track_id;
+      last_smooth_id = s[0].track_id;
+    }
+    p.detections = smooth.stats().detections;
+    std::printf("person_a: %lld frames, face in %lld, %lld detector runs, %zu track ids, eye error %.4f of crop, "
+                "jitter raw %.4f smooth %.4f IOD/frame\n",
+                static_cast<long long>(p.frames), static_cast<long long>(p.found), static_cast<long long>(p.detections),
+                p.frames_per_track.size(), p.eye_error_sum / std::max<int64_t>(p.eye_samples, 1),
+                p.raw_motion / std::max<int64_t>(p.motion_samples, 1), p.smooth_motion / std::max<int64_t>(p.motion_samples, 1));
+    return p;
+  }();
+  return pass;
+}
+
+#define REQUIRE_PERSON_A()                                       \
+  FACESWAP_REQUIRE_SAMPLE(clip_path_, "clips/person_a.mp4");     \
+  const ClipPass& pass = PersonAPass();                          \
+  ASSERT_GT(pass.frames, 600)
+
+TEST(TrackerPersonA, FindsAFaceInAtLeast98PercentOfFrames) {
+  REQUIRE_PERSON_A();
+  EXPECT_GE(static_cast<double>(pass.found) / pass.frames, 0.98);
+  // Tracking really tracks: the detector ran on a minority of frames.
+  EXPECT_LT(pass.detections, pass.frames / 4);
+  // One person, one identity for nearly the whole clip (it ends on a split screen of
+  // many small faces, which gets new tracks).
+  int64_t longest = 0;
+  for (const auto& [id, n] : pass.frames_per_track) longest = std::max(longest, n);
+  EXPECT_GE(static_cast<double>(longest) / pass.frames, 0.85);
+}
+
+TEST(TrackerPersonA, AlignedEyesWithin2PercentOfTemplate) {
+  REQUIRE_PERSON_A();
+  ASSERT_GT(pass.eye_samples, 0);
+  EXPECT_LT(pass.eye_error_sum / pass.eye_samples, 0.02);
+}
+
+TEST(TrackerPersonA, SmoothingHalvesJitter) {
+  REQUIRE_PERSON_A();
+  ASSERT_GT(pass.motion_samples, 500);
+  const double raw = pass.raw_motion / pass.motion_samples, smooth = pass.smooth_motion / pass.motion_samples;
+  EXPECT_GT(raw, 0.0);
+  EXPECT_LT(smooth, 0.5 * raw) << "raw " << raw << " smooth " << smooth;
+}
+
+TEST(Tracker, SceneCutStartsANewTrackOnTheNewFace) {
+  // 40 frames of person_a, then 40 of person_b: a hard cut between two people at
+  // different places in the frame. The tracker must notice at the cut (not wait for the
+  // periodic redetection) and follow the new face under a new id.
+  FACESWAP_REQUIRE_SAMPLE(a_path, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_SAMPLE(b_path, "clips/person_b.mp4");
+  face::TrackerOptions options;
+  options.redetect_every = 1000;  // only the fit test can trigger a detection
+  face::Tracker tracker(options, face::DetectorOptions{});
+  video::Reader a(a_path), b(b_path);
+  video::Frame frame;
+  int id_a = -1;
+  for (int i = 0; i < 40 && a.Next(frame); ++i) {
+    const auto faces = tracker.Update(frame.bgr, frame.seconds);
+    ASSERT_EQ(faces.size(), 1u) << "frame " << i;
+    id_a = faces[0].track_id;
+  }
+  const int64_t detections_before = tracker.stats().detections;
+  face::Detector reference{face::DetectorOptions{}};
+  for (int i = 0; i < 40 && b.Next(frame); ++i) {
+    const auto faces = tracker.Update(frame.bgr, 40.0 / 30 + i / 30.0);
+    ASSERT_EQ(faces.size(), 1u) << "frame " << i << " after the cut";
+    EXPECT_NE(faces[0].track_id, id_a);
+    if (i == 5) {
+      // The tracked landmarks lie on person_b's face, as a fresh detection finds it.
+      const auto truth = reference.Detect(frame.bgr);
+      ASSERT_EQ(truth.size(), 1u);
+      const double iod = face::InterOcularDistance(truth[0].points);
+      EXPECT_LT(cv::norm(face::RightEyeCentre(faces[0].points) - face::RightEyeCentre(truth[0].points)), 0.2 * iod);
+    }
+  }
+  EXPECT_GT(tracker.stats().detections, detections_before);
+  EXPECT_GE(tracker.stats().lost, 1);
+}
+
+TEST(Tracker, SelectionParsing) {
+  face::TrackerOptions o;
+  face::ParseFaceSelection("largest", o);
+  EXPECT_EQ(o.selection, face::FaceSelection::kLargest);
+  face::ParseFaceSelection("ref:/tmp/me.png", o);
+  EXPECT_EQ(o.selection, face::FaceSelection::kReference);
+  EXPECT_EQ(o.reference_image->string(), "/tmp/me.png");
+  EXPECT_THROW(face::ParseFaceSelection("biggest", o), UsageError);
+  EXPECT_THROW(face::ParseFaceSelection("ref:", o), UsageError);
+}
+
+TEST(Tracker, LargestAndReferenceSelectionOnTwoPeople) {
+  FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
+  video::Reader reader(two);
+  video::Frame frame;
+  ASSERT_TRUE(reader.Next(frame));
+  face::Detector detector{face::DetectorOptions{}};
+  const auto all = detector.Detect(frame.bgr);
+  ASSERT_EQ(all.size(), 2u);
+
+  face::TrackerOptions largest;
+  face::ParseFaceSelection("largest", largest);
+  face::Tracker t1(largest, face::DetectorOptions{});
+  const auto one = t1.Update(frame.bgr);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_GT((one[0].box & all[0].box).area(), 0.5f * all[0].box.area());  // all[] is largest first
+
+  // Reference: a crop of the smaller person's face (from this photo) picks that person.
+  const auto dir = MakeTempDir("tracker_ref");
+  const cv::Rect2f b = all[1].box;
+  const cv::Rect margin = cv::Rect(cv::Point(int(b.x - b.width), int(b.y - b.height)),
+                                   cv::Point(int(b.br().x + b.width), int(b.br().y + b.height))) &
+                          cv::Rect(0, 0, frame.bgr.cols, frame.bgr.rows);
+  const auto ref_path = dir / "ref.png";
+  ASSERT_TRUE(cv::imwrite(ref_path.string(), frame.bgr(margin)));
+  face::TrackerOptions by_ref;
+  face::ParseFaceSelection("ref:" + ref_path.string(), by_ref);
+  face::Tracker t2(by_ref, face::DetectorOptions{});
+  const auto chosen = t2.Update(frame.bgr);
+  ASSERT_EQ(chosen.size(), 1u);
+  EXPECT_GT((chosen[0].box & all[1].box).area(), 0.5f * all[1].box.area());
+}
+
+}  // namespace
+}  // namespace faceswap::test

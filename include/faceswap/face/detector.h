@@ -26,6 +26,9 @@ struct DetectorOptions {
   // Frames whose longer side exceeds this are downscaled for detection (boxes are scaled
   // back); landmarks are always fitted at full resolution. 0 disables downscaling.
   int max_side = 960;
+  // When a pass finds no face, try once more with one more upsampling level: small faces
+  // (a group shot, a split screen) are found at the cost of a slower pass on empty frames.
+  bool upsample_when_empty = true;
   // Faces whose box is narrower than this (frame pixels) are dropped.
   int min_face_size = 40;
   // The 68-point model; unset: face::ResolveLandmarkModel's default.
