@@ -102,3 +102,41 @@ TEST(Cli, LogFileReceivesTheLog) {
 
 }  // namespace
 }  // namespace faceswap::test
+
+namespace faceswap::test {
+namespace {
+
+TEST(CliExtract, ImageFolderGivesCropsAndAlignments) {
+  FACESWAP_REQUIRE_SAMPLE(images, "images");
+  const auto out = MakeTempDir("cli_extract");
+  const std::string cmd = FaceswapBinary().string() + " extract '" + images.string() + "' -o '" + out.string() +
+                          "' --size 96 --face-select largest -q";
+  const CommandResult first = RunCommand(cmd);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  int pngs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out)) pngs += e.path().extension() == ".png";
+  // Five images, one face kept from each (largest), the partial face possibly missing.
+  EXPECT_GE(pngs, 4);
+  EXPECT_LE(pngs, 5);
+  EXPECT_TRUE(std::filesystem::exists(out / "alignments.json"));
+  const CommandResult again = RunCommand(FaceswapBinary().string() + " extract '" + images.string() + "' -o '" +
+                                         out.string() + "' --size 96 --face-select largest");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already extracted"), std::string::npos) << again.output;
+}
+
+TEST(CliExtract, HelpListsOptionsAndBadSelectionIsAUsageError) {
+  const CommandResult help = RunCommand(FaceswapBinary().string() + " extract --help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* word : {"--size", "--coverage", "--every", "--min-size", "--face-select", "--redetect-every",
+                           "--no-tracking", "--landmarks"}) {
+    EXPECT_NE(help.output.find(word), std::string::npos) << word;
+  }
+  const auto out = MakeTempDir("cli_extract_bad");
+  const CommandResult bad = RunCommand(FaceswapBinary().string() + " extract " + out.string() + " -o " + out.string() +
+                                       " --face-select biggest");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
+}  // namespace
+}  // namespace faceswap::test
