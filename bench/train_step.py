@@ -152,18 +152,23 @@ def face_loss(out, target, weight, window):
 
 
 def load_faces(folder):
-    """Crops and their 68 landmarks in crop pixels from an extract folder."""
+    """Crops and their 68 landmarks in crop pixels from an extract folder (alignments.json v1)."""
     with open(os.path.join(folder, "alignments.json")) as f:
         doc = json.load(f)
     faces = []
-    for rec in doc["faces"]:
-        crop = cv2.imread(os.path.join(folder, rec["crop"]))
-        if crop is None:
-            continue
-        t = np.array(rec["transform"], dtype=np.float64).reshape(2, 3)
-        pts = np.array(rec["landmarks"], dtype=np.float64).reshape(68, 2)
-        pts = pts @ t[:, :2].T + t[:, 2]
-        faces.append((crop, pts.astype(np.float32)))
+    for source in doc["sources"]:
+        for rec in source["faces"]:
+            crop = cv2.imread(os.path.join(folder, rec["file"]))
+            if crop is None:
+                continue
+            t = np.array(rec["to_crop"], dtype=np.float64).reshape(2, 3)
+            pts = np.array(rec["landmarks"], dtype=np.float64).reshape(68, 2)
+            pts = pts @ t[:, :2].T + t[:, 2]
+            if crop.shape[1] > 256:  # the C++ loader keeps crops at most 256 px in memory
+                scale = 256 / crop.shape[1]
+                crop = cv2.resize(crop, (256, 256), interpolation=cv2.INTER_AREA)
+                pts = pts * scale
+            faces.append((crop, pts.astype(np.float32)))
     return faces
 
 

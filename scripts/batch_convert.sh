@@ -16,6 +16,7 @@ Options after `--` go to every `faceswap convert` call (e.g. -- --to b --crf 20)
 The binary is $FACESWAP, else build/src/cli/faceswap, else faceswap on PATH.
 TXT
 }
+[[ ${1:-} == --help ]] && { usage; exit 0; }
 jobs=1
 while getopts ":j:h" opt; do
   case $opt in
@@ -25,7 +26,6 @@ while getopts ":j:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-[[ ${1:-} == --help ]] && { usage; exit 0; }
 (($# >= 3)) || { usage >&2; exit 2; }
 in_dir=$1 out_dir=$2 model=$3
 shift 3
@@ -37,7 +37,8 @@ shift 3
 source "$(dirname "$0")/batch_lib.sh"
 bin=$(find_faceswap)
 mkdir -p "$out_dir/logs"
-extra=$(printf '%q ' "$@")
+extra=""
+(($# == 0)) || extra=$(printf '%q ' "$@")  # printf with no arguments would print ''
 names=()
 while IFS= read -r -d '' clip; do
   name=$(basename "$clip")

@@ -16,6 +16,7 @@ Options after `--` go to every `faceswap extract` call (e.g. -- --every 2 --size
 The binary is $FACESWAP, else build/src/cli/faceswap, else faceswap on PATH.
 TXT
 }
+[[ ${1:-} == --help ]] && { usage; exit 0; }
 jobs=1
 while getopts ":j:h" opt; do
   case $opt in
@@ -25,7 +26,6 @@ while getopts ":j:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-[[ ${1:-} == --help ]] && { usage; exit 0; }
 (($# >= 2)) || { usage >&2; exit 2; }
 in_dir=$1 out_dir=$2
 shift 2
@@ -36,7 +36,8 @@ shift 2
 source "$(dirname "$0")/batch_lib.sh"
 bin=$(find_faceswap)
 mkdir -p "$out_dir/logs"
-extra=$(printf '%q ' "$@")
+extra=""
+(($# == 0)) || extra=$(printf '%q ' "$@")  # printf with no arguments would print ''
 names=()
 while IFS= read -r -d '' clip; do
   name=$(basename "$clip")

@@ -271,6 +271,10 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       throw ModelError(options.model_dir / model::kModelInfoFile,
                        "model knows identities [" + have + "], this run gives [" + want + "]");
     }
+    if (info.alignment_template != options.alignment_template || std::abs(info.coverage - options.coverage) > 1e-9) {
+      throw ModelError(options.model_dir / model::kModelInfoFile,
+                       "model was trained on faces aligned differently (template or coverage) from these");
+    }
   } else {
     info.preset = preset.name;
     info.resolution = preset.resolution;
@@ -371,6 +375,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     csv << info.iteration;
     for (double l : losses) csv << "," << l;
     csv << "," << rate_now << "\n";
+    csv.flush();  // the history is readable while training runs (plots, scripts, tests)
 
     std::string status;
     for (size_t i = 0; i < losses.size(); ++i) {
@@ -386,11 +391,11 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     if (info.iteration % options.save_every == 0) save(false);
   }
   progress.Finish();
+  report.samples_per_second = samples / std::max(1e-9, elapsed());  // training only, not the final save
   if (report.interrupted) spdlog::warn("stop requested: saving at iteration {}", info.iteration);
   save(true);
 
   report.end_iteration = info.iteration;
-  report.samples_per_second = samples / std::max(1e-9, elapsed());
   if (!recent.empty()) {
     report.last_loss.assign(recent.front().size(), 0.0);
     for (const auto& row : recent) {

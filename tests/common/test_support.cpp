@@ -1,11 +1,15 @@
 #include "test_support.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <vector>
 
@@ -73,6 +77,42 @@ fs::path FaceswapBinary() { return FACESWAP_BINARY; }
 
 bool HaveProgram(const std::string& name) {
   return RunCommand("command -v " + name + " >/dev/null").exit_code == 0;
+}
+
+fs::path CachedArtifact(const std::string& name, const std::function<void(const fs::path& dir)>& build) {
+  const fs::path root = FACESWAP_TEST_CACHE;
+  fs::create_directories(root);
+  const int lock = open((root / (name + ".lock")).c_str(), O_CREAT | O_RDWR, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock the test cache " + root.string());
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      flock(fd, LOCK_UN);
+      close(fd);
+    }
+  } unlock{lock};
+  const fs::path dir = root / name;
+  const fs::path stamp_file = root / (name + ".stamp");
+  const std::string stamp =
+      std::to_string(fs::last_write_time(FaceswapBinary()).time_since_epoch().count());
+  std::ifstream stamp_in(stamp_file);
+  std::string existing;
+  std::getline(stamp_in, existing);
+  if (existing == stamp && fs::is_directory(dir)) return dir;
+  fs::remove_all(dir);
+  const fs::path tmp = root / (name + ".building");
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  build(tmp);
+  fs::rename(tmp, dir);
+  std::ofstream(stamp_file) << stamp << "\n";
+  return dir;
+}
+
+CommandResult RunFaceswap(const std::string& args) {
+  CommandResult r = RunCommand(FaceswapBinary().string() + " " + args);
+  EXPECT_EQ(r.exit_code, 0) << "faceswap " << args << "\n" << r.output;
+  return r;
 }
 
 namespace {

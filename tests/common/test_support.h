@@ -45,6 +45,15 @@ std::filesystem::path FaceswapBinary();
 // True when a program is on PATH (e.g. "ffmpeg", "ffprobe").
 bool HaveProgram(const std::string& name);
 
+// Something slow that several test processes need (extracted faces, a trained model):
+// built once into the build tree's test cache by `build(dir)` and reused while the
+// faceswap binary is unchanged. A file lock makes concurrent tests wait, not race.
+std::filesystem::path CachedArtifact(const std::string& name,
+                                     const std::function<void(const std::filesystem::path& dir)>& build);
+
+// Runs `faceswap ARGS` and fails the current test (with the output) unless it exits 0.
+CommandResult RunFaceswap(const std::string& args);
+
 // Seeders run before every test with the same seed; modules with their own RNG (LibTorch)
 // register one from their test files: static bool r = RegisterSeeder([](unsigned s){...});
 bool RegisterSeeder(std::function<void(unsigned)> seeder);

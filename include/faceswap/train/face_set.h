@@ -17,6 +17,9 @@ struct FaceSample {
 struct FaceSet {
   std::string identity;
   std::vector<FaceSample> faces;
+  // How the crops were aligned; convert must crop the same way (recorded in model.json).
+  std::string alignment_template;
+  double coverage = 0.0;
 };
 
 }  // namespace faceswap::train

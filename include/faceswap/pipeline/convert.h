@@ -1,0 +1,63 @@
+#pragma once
+// pipeline::Convert: the whole swap of one clip, image or image folder.
+//
+//   read -> track faces -> align crops -> model (batched) -> colour match -> mask
+//        -> blend into the frame -> encode (with the source's audio)
+//
+// Decoding, tracking, the model and encoding each run on their own thread and the
+// per-frame blending on a small pool, joined by bounded queues; a reorder buffer puts
+// frames back in order before the writer, so memory stays flat on long clips.
+// Frames without a face pass through untouched.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "faceswap/blend/blend.h"
+#include "faceswap/blend/color.h"
+#include "faceswap/face/tracker.h"
+#include "faceswap/model/device.h"
+#include "faceswap/video/reader.h"
+#include "faceswap/video/writer.h"
+
+namespace faceswap::pipeline {
+
+enum class MaskSource { kLandmarks, kLearned, kBoth };
+MaskSource ParseMaskSource(const std::string& name);  // "landmarks" | "learned" | "both"
+
+struct ConvertOptions {
+  std::filesystem::path input;
+  std::filesystem::path output;     // clip, image file (.png/.jpg) or folder of images
+  std::filesystem::path model_dir;
+  std::string to;                   // identity to draw; empty: the other of a two-identity model
+  video::ReaderOptions reader;      // --start / --end
+  video::WriterOptions writer;      // --codec, --crf, --preset, --synthetic-tag
+  face::TrackerOptions tracker;     // --face-select and tracking settings
+  face::DetectorOptions detector;   // --landmarks, detector settings
+  MaskSource mask = MaskSource::kBoth;   // kBoth falls back to landmarks without a learned mask
+  double mask_erode = 0.02;         // fraction of the face width to shrink the hull by
+  double mask_feather = 0.08;       // fraction of the face width to feather over
+  blend::ColorMethod color = blend::ColorMethod::kRct;
+  blend::BlendMethod blend = blend::BlendMethod::kMultiBand;
+  int preview = 0;                  // write this many before|after PNGs beside the output
+  model::DeviceKind device = model::DeviceKind::kAuto;
+  int threads = 0;                  // 0: all cores
+  int batch_size = 16;              // faces per network call
+  bool progress = true;
+  void Check() const;               // UsageError
+};
+
+struct ConvertStats {
+  int64_t frames = 0;
+  int64_t frames_with_faces = 0;
+  int64_t faces_swapped = 0;
+  bool input_broken = false;        // the input ended early (truncated); output has what was there
+  double seconds = 0;
+  // Busy time of each stage in seconds (stages overlap, so these add up to more than `seconds`).
+  double decode_seconds = 0, track_seconds = 0, model_seconds = 0, blend_seconds = 0, encode_seconds = 0;
+};
+
+ConvertStats Convert(const ConvertOptions& options);
+
+}  // namespace faceswap::pipeline

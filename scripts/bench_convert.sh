@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# faceswap convert throughput next to the ffmpeg program's plain transcode of the same
+# clip (crf 18, preset medium, audio copied), in the same run, with the busy time of
+# each convert stage. Prints a Markdown table.
+#
+# Usage: scripts/bench_convert.sh [MODEL]   (default: demo/model, made by scripts/demo.sh;
+#        when absent, a lite model is trained for 200 steps first, in /tmp)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/src/cli/faceswap
+samples=${FACESWAP_SAMPLES:-../shared/data}
+work=${BENCH_DIR:-/tmp/faceswap-bench-convert}
+model=${1:-demo/model}
+mkdir -p "$work"
+
+if [[ ! -f $model/model.json ]]; then
+  model=$work/model
+  if [[ ! -f $model/model.json ]]; then
+    echo "training a lite model for the benchmark (200 steps)..." >&2
+    for who in a b; do
+      "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --every 3 --face-select largest
+    done
+    "$bin" -q train --a "$work/faces_a" --b "$work/faces_b" -m "$model" --preset lite --iterations 200 --batch 8
+  fi
+fi
+
+seconds() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'; }
+echo "| clip | frames | ffmpeg transcode | faceswap convert | ratio (convert/ffmpeg fps) | busy s: decode / track / model / blend / encode |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for clip in "$samples/clips/person_a.mp4" "$samples/clips/person_b.mp4"; do
+  name=$(basename "$clip")
+  frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$clip")
+  t0=$(date +%s%N)
+  ffmpeg -v error -y -i "$clip" -c:v libx264 -crf 18 -preset medium -c:a copy "$work/plain_$name"
+  t1=$(date +%s%N)
+  "$bin" -v convert "$clip" -o "$work/swapped_$name" -m "$model" --to a 2>"$work/convert_$name.log"
+  t2=$(date +%s%N)
+  ff=$(seconds "$t0" "$t1")
+  fs=$(seconds "$t1" "$t2")
+  stages=$(grep -o 'decode [0-9.]*, track [0-9.]*, model [0-9.]*, blend [0-9.]*, encode [0-9.]*' "$work/convert_$name.log" |
+           sed 's/[a-z]* //g; s/, / \/ /g')
+  echo "| $name | $frames | ${ff} s ($(awk -v f="$frames" -v s="$ff" 'BEGIN{printf "%.1f", f/s}') fps) |" \
+       "${fs} s ($(awk -v f="$frames" -v s="$fs" 'BEGIN{printf "%.1f", f/s}') fps) |" \
+       "$(awk -v a="$ff" -v b="$fs" 'BEGIN{printf "%.2f", a/b}') | $stages |"
+done
+echo
+echo "($(nproc) cores, model $model, $(date -u +%F))"

@@ -1,0 +1,88 @@
+// `faceswap convert` (alias `swap`): swap the faces of a clip, image or image folder.
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "faceswap/cli/commands.h"
+#include "faceswap/core/error.h"
+#include "faceswap/pipeline/convert.h"
+
+namespace faceswap::cli {
+namespace {
+
+struct ConvertArguments {
+  pipeline::ConvertOptions options;
+  std::optional<double> end;
+  std::string face_select = "all";
+  std::string mask = "both", color = "rct", blend = "multiband";
+};
+
+void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
+  pipeline::ConvertOptions& o = args.options;
+  o.reader.end_seconds = args.end;
+  face::ParseFaceSelection(args.face_select, o.tracker);
+  o.mask = pipeline::ParseMaskSource(args.mask);
+  o.color = blend::ParseColorMethod(args.color);
+  o.blend = blend::ParseBlendMethod(args.blend);
+  o.device = model::ParseDeviceKind(global.device);
+  o.threads = global.threads;
+  o.progress = !global.quiet;
+  const pipeline::ConvertStats stats = pipeline::Convert(o);
+  spdlog::info("{}: {} frames, {} with faces, {} faces swapped in {:.1f} s ({:.1f} frames/s){}", o.output.string(),
+               stats.frames, stats.frames_with_faces, stats.faces_swapped, stats.seconds,
+               stats.frames / std::max(1e-9, stats.seconds), stats.input_broken ? "; the input was truncated" : "");
+  spdlog::debug("stage busy seconds: decode {:.1f}, track {:.1f}, model {:.1f}, blend {:.1f}, encode {:.1f}",
+                stats.decode_seconds, stats.track_seconds, stats.model_seconds, stats.blend_seconds,
+                stats.encode_seconds);
+}
+
+}  // namespace
+
+Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<ConvertArguments>();
+  pipeline::ConvertOptions& o = args->options;
+  CLI::App* sub = app.add_subcommand("convert", "Swap the faces of a clip, image or image folder with a trained model (alias: swap)");
+  sub->alias("swap");
+  sub->footer(
+      "The output keeps the input's frame count, timing and audio; frames without a face pass\n"
+      "through unchanged. It is written under a temporary name and renamed when complete, and\n"
+      "its metadata marks it as synthetic. Without --to, the faces are drawn as the identity\n"
+      "that is NOT the one they look like (for a two-identity model).");
+  sub->add_option("input", o.input, "Video, image or folder of images")->required()->check(CLI::ExistingPath);
+  sub->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, ...), image file, or folder for image frames")
+      ->required();
+  sub->add_option("-m,--model", o.model_dir, "Trained model folder")->required();
+  sub->add_option("--to", o.to, "Identity to draw the faces as (default: the other one)");
+  sub->add_option("--start", o.reader.start_seconds, "Start at this time in seconds");
+  sub->add_option("--end", args->end, "Stop at this time in seconds");
+  sub->add_option("--face-select", args->face_select, "all | largest | ref:IMAGE (the face most like IMAGE)")
+      ->capture_default_str();
+  sub->add_option("--redetect-every", o.tracker.redetect_every, "Run the full face detector every N frames")
+      ->capture_default_str();
+  sub->add_option("--landmarks", o.detector.landmark_model, "68-point landmark model");
+  sub->add_option("--mask", args->mask, "landmarks | learned | both (learned needs a preset with a mask)")
+      ->check(CLI::IsMember({"landmarks", "learned", "both"}))
+      ->capture_default_str();
+  sub->add_option("--mask-erode", o.mask_erode, "Shrink the landmark mask by this fraction of the face width")
+      ->capture_default_str();
+  sub->add_option("--mask-feather", o.mask_feather, "Feather the mask over this fraction of the face width")
+      ->capture_default_str();
+  sub->add_option("--color", args->color, "Colour matching: rct (Reinhard, Lab) | hist | none")
+      ->check(CLI::IsMember({"rct", "hist", "none"}))
+      ->capture_default_str();
+  sub->add_option("--blend", args->blend, "multiband (Laplacian pyramid) | poisson | alpha")
+      ->check(CLI::IsMember({"multiband", "poisson", "alpha"}))
+      ->capture_default_str();
+  sub->add_option("--preview", o.preview, "Also write N before|after PNGs to OUTPUT-preview/")->capture_default_str();
+  sub->add_option("--batch", o.batch_size, "Faces per network call")->capture_default_str();
+  sub->add_option("--codec", o.writer.codec, "Video encoder (libx264, libx265, libvpx-vp9, h264_nvenc, ...)")
+      ->capture_default_str();
+  sub->add_option("--crf", o.writer.crf, "Encoder quality (lower is better)")->capture_default_str();
+  sub->add_option("--preset", o.writer.preset, "Encoder speed preset")->capture_default_str();
+  sub->add_option("--synthetic-tag", o.writer.synthetic_tag, "Metadata comment marking the output as synthetic")
+      ->capture_default_str();
+  return {sub, [args, &global] { RunConvert(*args, global); }};
+}
+
+}  // namespace faceswap::cli

@@ -1,0 +1,114 @@
+// `faceswap train`: faces of two or more people in, a model folder out (or resumed).
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faceswap/cli/commands.h"
+#include "faceswap/core/duration.h"
+#include "faceswap/core/error.h"
+#include "faceswap/model/preset.h"
+#include "faceswap/train/face_cache.h"
+#include "faceswap/train/trainer.h"
+
+namespace faceswap::cli {
+namespace {
+
+struct TrainArguments {
+  std::vector<std::filesystem::path> a, b;
+  std::vector<std::string> identities;  // NAME=PATH, repeatable
+  std::string time;
+  std::optional<std::filesystem::path> landmarks;
+  train::TrainOptions options;
+};
+
+std::vector<train::IdentitySource> Sources(const TrainArguments& args) {
+  std::vector<train::IdentitySource> sources;
+  auto add = [&](const std::string& name, const std::filesystem::path& path) {
+    for (auto& s : sources) {
+      if (s.name == name) {
+        s.inputs.push_back(path);
+        return;
+      }
+    }
+    sources.push_back({name, {path}});
+  };
+  for (const auto& p : args.a) add("a", p);
+  for (const auto& p : args.b) add("b", p);
+  for (const auto& text : args.identities) {
+    const auto [name, path] = train::ParseIdentityArgument(text);
+    add(name, path);
+  }
+  if (sources.size() < 2) {
+    throw UsageError("train needs faces of two people at least: --a PATH --b PATH, or --identity NAME=PATH twice");
+  }
+  return sources;
+}
+
+void RunTrain(TrainArguments& args, const GlobalOptions& global) {
+  train::TrainOptions& options = args.options;
+  options.device = model::ParseDeviceKind(global.device);
+  options.threads = global.threads;
+  if (!args.time.empty()) options.time_budget_seconds = core::ParseDuration(args.time);
+  if (options.iterations == 0 && options.time_budget_seconds == 0) {
+    spdlog::info("no --iterations or --time given: training until Ctrl-C (the model is saved then)");
+  }
+  options.Check();
+  const auto sources = Sources(args);
+
+  train::FaceCacheOptions cache;
+  cache.cache_dir = options.model_dir / "cache";
+  cache.threads = global.threads;
+  cache.landmark_model = args.landmarks;
+  const std::vector<train::FaceSet> faces = train::LoadTrainingFaces(sources, cache);
+  for (const auto& set : faces) spdlog::info("identity {}: {} training faces", set.identity, set.faces.size());
+  options.alignment_template = faces.front().alignment_template;
+  options.coverage = faces.front().coverage;
+
+  const train::TrainReport report = train::Train(options, faces);
+  std::string losses;
+  for (size_t i = 0; i < report.last_loss.size(); ++i) {
+    losses += fmt::format("{}{} {:.4f}", i ? ", " : "", faces[i].identity, report.last_loss[i]);
+  }
+  spdlog::info("iterations {} -> {}{}; loss {}; preview: {}", report.start_iteration, report.end_iteration,
+               report.interrupted ? " (stopped by signal)" : "", losses.empty() ? "-" : losses,
+               (options.model_dir / "preview.png").string());
+}
+
+}  // namespace
+
+Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<TrainArguments>();
+  train::TrainOptions& o = args->options;
+  CLI::App* sub = app.add_subcommand("train", "Teach a model the faces of two or more people (resumes an existing model)");
+  sub->footer(
+      "Inputs may be videos, images, folders of either, or `faceswap extract` output folders.\n"
+      "Faces are extracted once into MODEL/cache. Ctrl-C finishes the step, saves and exits 0;\n"
+      "running the same command again resumes. MODEL/preview.png shows each identity's faces\n"
+      "as reconstructed and as swapped into the others; MODEL/loss.csv and loss.png the history.");
+  sub->add_option("--a", args->a, "Videos, images or folders of person A")->check(CLI::ExistingPath);
+  sub->add_option("--b", args->b, "Videos, images or folders of person B")->check(CLI::ExistingPath);
+  sub->add_option("--identity", args->identities, "NAME=PATH, repeatable: more identities (or more inputs for one)");
+  sub->add_option("-m,--model", o.model_dir, "Model folder (created, or resumed when it exists)")->required();
+  sub->add_option("--preset", o.preset, "Network: " + model::PresetNames())
+      ->check(CLI::IsMember({"original", "lite", "hd"}))
+      ->capture_default_str();
+  sub->add_option("--batch", o.batch_size, "Faces per identity per step (0: the preset's default)")->capture_default_str();
+  sub->add_option("--lr", o.learning_rate, "Adam learning rate (0: the preset's default)");
+  sub->add_option("--iterations", o.iterations, "Stop when the model has taken this many steps in total (0: no limit)")
+      ->capture_default_str();
+  sub->add_option("--time", args->time, "Stop after this long in this run, e.g. 10m, 1h30m");
+  sub->add_option("--save-every", o.save_every, "Steps between saves")->capture_default_str();
+  sub->add_option("--preview-every", o.preview_every, "Steps between preview images (0: only at the end)")
+      ->capture_default_str();
+  sub->add_option("--keep-backups", o.keep_backups, "Saved weights kept in MODEL/backups")->capture_default_str();
+  sub->add_option("--stage-iterations", o.stage_iterations, "hd preset: steps per resolution stage (32, 64, 128 px)")
+      ->capture_default_str();
+  sub->add_option("--seed", o.seed, "Random seed for augmentation")->capture_default_str();
+  sub->add_option("--landmarks", args->landmarks, "68-point landmark model used when extracting faces");
+  return {sub, [args, &global] { RunTrain(*args, global); }};
+}
+
+}  // namespace faceswap::cli

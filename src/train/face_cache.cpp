@@ -1,0 +1,114 @@
+#include "faceswap/train/face_cache.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
+
+#include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
+#include "faceswap/face/align.h"
+#include "faceswap/face/alignments_file.h"
+#include "faceswap/pipeline/extract.h"
+
+namespace fs = std::filesystem;
+
+namespace faceswap::train {
+namespace {
+
+bool IsExtractFolder(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::is_regular_file(path / face::kAlignmentsFileName, ec);
+}
+
+// Appends the faces of one extract folder, leaving every `holdout_every`-th out.
+void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set) {
+  const fs::path file = dir / face::kAlignmentsFileName;
+  const face::AlignmentsFile alignments = face::LoadAlignments(file);
+  if (set.alignment_template.empty()) {
+    set.alignment_template = alignments.template_name;
+    set.coverage = alignments.coverage;
+  } else if (set.alignment_template != alignments.template_name || std::abs(set.coverage - alignments.coverage) > 1e-9) {
+    throw InputError(file, "faces were aligned differently from the other inputs (template or coverage differs)");
+  }
+  int64_t index = 0;
+  for (const face::SourceRecord& source : alignments.sources) {
+    for (const face::FaceRecord& record : source.faces) {
+      const bool held_out = options.holdout_every > 0 && index++ % options.holdout_every == options.holdout_every - 1;
+      if (held_out) continue;
+      FaceSample sample;
+      sample.crop = cv::imread((dir / record.file).string(), cv::IMREAD_COLOR);
+      if (sample.crop.empty()) {
+        spdlog::warn("{}: unreadable face crop, skipped", (dir / record.file).string());
+        continue;
+      }
+      double scale = 1.0;
+      if (sample.crop.cols > options.max_side) {
+        scale = static_cast<double>(options.max_side) / sample.crop.cols;
+        cv::resize(sample.crop, sample.crop, cv::Size(options.max_side, options.max_side), 0, 0, cv::INTER_AREA);
+      }
+      for (size_t i = 0; i < record.points.size(); ++i) {
+        const cv::Point2f p = face::ApplyTransform(record.to_crop, record.points[i]);
+        sample.points[i] = cv::Point2f(static_cast<float>(p.x * scale), static_cast<float>(p.y * scale));
+      }
+      sample.source = source.path.filename().string() + "#" + std::to_string(record.frame);
+      set.faces.push_back(std::move(sample));
+    }
+  }
+}
+
+}  // namespace
+
+std::pair<std::string, fs::path> ParseIdentityArgument(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    throw UsageError("--identity expects NAME=PATH, got '" + text + "'");
+  }
+  const std::string name = text.substr(0, eq);
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      throw UsageError("identity name '" + name + "' may only use letters, digits, '_' and '-'");
+    }
+  }
+  return {name, fs::path(text.substr(eq + 1))};
+}
+
+std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& sources, const FaceCacheOptions& options) {
+  std::vector<FaceSet> sets;
+  for (const IdentitySource& source : sources) {
+    FaceSet set;
+    set.identity = source.name;
+    std::vector<fs::path> raw;
+    for (const fs::path& input : source.inputs) {
+      core::RequireExists(input);
+      if (IsExtractFolder(input)) {
+        ReadExtractFolder(input, options, set);
+      } else {
+        raw.push_back(input);
+      }
+    }
+    if (!raw.empty()) {
+      // Extract's own bookkeeping skips inputs already done and redoes changed ones.
+      pipeline::ExtractOptions extract;
+      extract.inputs = raw;
+      extract.output_dir = options.cache_dir / source.name;
+      extract.threads = options.threads;
+      extract.detector.landmark_model = options.landmark_model;
+      spdlog::info("identity {}: extracting faces into {}", source.name, extract.output_dir.string());
+      pipeline::Extract(extract);
+      ReadExtractFolder(extract.output_dir, options, set);
+    }
+    if (set.faces.empty()) {
+      throw InputError(source.inputs.front(), "no faces found for identity '" + source.name + "'");
+    }
+    sets.push_back(std::move(set));
+  }
+  for (const FaceSet& set : sets) {
+    if (set.alignment_template != sets.front().alignment_template || set.coverage != sets.front().coverage) {
+      throw UsageError("identities '" + sets.front().identity + "' and '" + set.identity +
+                       "' were extracted with different alignment settings; extract them alike");
+    }
+  }
+  return sets;
+}
+
+}  // namespace faceswap::train

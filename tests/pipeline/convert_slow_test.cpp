@@ -1,0 +1,245 @@
+// `faceswap convert` end to end on the shared clips with a lite model trained by the test
+// fixture (label slow).
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+
+#include "e2e_fixtures.h"
+#include "faceswap/blend/blend.h"
+#include "faceswap/blend/mask.h"
+#include "faceswap/face/tracker.h"
+#include "faceswap/video/reader.h"
+#include "faceswap/video/writer.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace faceswap::test {
+namespace {
+
+std::vector<cv::Mat> DecodeAll(const fs::path& clip) {
+  video::Reader reader(clip);
+  std::vector<cv::Mat> frames;
+  video::Frame frame;
+  while (reader.Next(frame)) frames.push_back(frame.bgr.clone());
+  return frames;
+}
+
+double Psnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& where) {
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  diff.convertTo(diff, CV_32F);
+  diff = diff.mul(diff);
+  const double pixels = cv::countNonZero(where) * 3.0;
+  if (pixels == 0) return 99;
+  const cv::Scalar s = cv::sum(diff.setTo(0, ~where));
+  const double mse = (s[0] + s[1] + s[2]) / pixels;
+  return mse <= 1e-10 ? 99 : 10 * std::log10(255.0 * 255.0 / mse);
+}
+
+std::string Probe(const fs::path& file, const std::string& entries, const std::string& stream) {
+  return RunCommand("ffprobe -v error -select_streams " + stream + " -show_entries " + entries +
+                    " -of default=nw=1:nk=1 " + file.string())
+      .output;
+}
+
+// The faces convert will find: the same tracker on the same frames.
+std::vector<std::vector<face::Face>> TrackAll(const std::vector<cv::Mat>& frames) {
+  face::Tracker tracker(face::TrackerOptions{}, face::DetectorOptions{});
+  std::vector<std::vector<face::Face>> faces;
+  for (size_t i = 0; i < frames.size(); ++i) faces.push_back(tracker.Update(frames[i], i / 30.0));
+  return faces;
+}
+
+cv::Mat FaceRegion(const std::vector<face::Face>& faces, cv::Size size, double grow) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8UC1);
+  for (const auto& f : faces) {
+    std::vector<cv::Point2f> points(f.points.begin(), f.points.end());
+    const double width = face::LandmarkBounds(f.points).width;
+    cv::Mat hull = blend::HullMask(points, size, {-static_cast<int>(grow * width), 0});
+    mask |= hull > 0.5f;
+  }
+  return mask;
+}
+
+TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_whole");
+  const fs::path out = dir / "swapped.mp4";
+  RunFaceswap("convert " + clip.string() + " -o " + out.string() + " -m " + model.string() + " --preview 2");
+
+  // Frame count, size, rate, audio (copied) as in the input.
+  EXPECT_EQ(Probe(out, "stream=width,height,r_frame_rate", "v:0"), Probe(clip, "stream=width,height,r_frame_rate", "v:0"));
+  EXPECT_EQ(Probe(out, "stream=codec_name", "a:0"), Probe(clip, "stream=codec_name", "a:0"));
+  const double audio_out = std::stod(Probe(out, "stream=duration", "a:0"));
+  const double audio_in = std::stod(Probe(clip, "stream=duration", "a:0"));
+  EXPECT_NEAR(audio_out, audio_in, 0.05);
+  EXPECT_NE(RunCommand("ffprobe -v error -show_entries format_tags=comment -of default=nw=1:nk=1 " + out.string())
+                .output.find("synthetic"),
+            std::string::npos);
+  int previews = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "swapped-preview")) ++previews;
+  EXPECT_EQ(previews, 2);
+
+  // Reference: the plain decode -> encode of the input at the same settings.
+  const fs::path plain = dir / "plain.mp4";
+  {
+    video::Reader reader(clip);
+    video::Writer writer(plain, reader.info());
+    video::Frame frame;
+    while (reader.Next(frame)) writer.Write(frame);
+    writer.Finish();
+  }
+  const auto swapped = DecodeAll(out), reference = DecodeAll(plain), source = DecodeAll(clip);
+  ASSERT_EQ(swapped.size(), source.size());
+  ASSERT_EQ(reference.size(), source.size());
+
+  // Every 10th frame: outside the face grown by half its width, the output is the plain
+  // transcode (PSNR >= 40 dB); inside the face hull it really changed.
+  const auto faces = TrackAll(source);
+  double outside_psnr = 0, inside_change = 0, reference_change = 0;
+  int measured = 0;
+  for (size_t i = 0; i < source.size(); i += 10) {
+    if (faces[i].empty()) continue;
+    const cv::Mat outside = ~FaceRegion(faces[i], source[i].size(), 0.5);
+    const cv::Mat inside = FaceRegion(faces[i], source[i].size(), -0.1);
+    outside_psnr += Psnr(swapped[i], reference[i], outside);
+    cv::Mat diff;
+    cv::absdiff(swapped[i], reference[i], diff);
+    inside_change += cv::mean(diff, inside)[0] + cv::mean(diff, inside)[1] + cv::mean(diff, inside)[2];
+    cv::absdiff(reference[i], source[i], diff);
+    reference_change += cv::mean(diff, inside)[0] + cv::mean(diff, inside)[1] + cv::mean(diff, inside)[2];
+    ++measured;
+  }
+  ASSERT_GT(measured, 50);
+  outside_psnr /= measured;
+  inside_change /= 3 * measured;
+  reference_change /= 3 * measured;
+  std::printf("outside PSNR %.1f dB; inside mean abs change %.1f (encoding alone: %.2f)\n", outside_psnr,
+              inside_change, reference_change);
+  EXPECT_GE(outside_psnr, 40.0);
+  // Threshold: encoding alone changes the face by ~1 level; a redrawn face differs by far
+  // more. 5 levels is 5x above the codec's own change yet far below what even a
+  // well-matched swap changes (texture, shape and expression detail of another person).
+  EXPECT_GT(inside_change, 5.0);
+  EXPECT_LT(reference_change, 2.0);
+}
+
+TEST(ConvertSlow, MultiBandSeamIsSmallerThanAlphaOnTheSameFrames) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_seam");
+  double seam[2] = {0, 0};
+  const char* methods[2] = {"multiband", "alpha"};
+  const auto source = [&] {
+    video::ReaderOptions o;
+    o.end_seconds = 2.0;
+    video::Reader reader(clip, o);
+    std::vector<cv::Mat> frames;
+    video::Frame frame;
+    while (reader.Next(frame)) frames.push_back(frame.bgr.clone());
+    return frames;
+  }();
+  const auto faces = TrackAll(source);
+  for (int m = 0; m < 2; ++m) {
+    const fs::path out = dir / (std::string(methods[m]) + ".mkv");
+    RunFaceswap("convert " + clip.string() + " -o " + out.string() + " -m " + model.string() + " --end 2 --blend " +
+                methods[m] + " --crf 0 --preset ultrafast");
+    const auto frames = DecodeAll(out);
+    ASSERT_EQ(frames.size(), source.size());
+    int n = 0;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      for (const auto& f : faces[i]) {
+        // The mask convert used is the hull eroded by 2% and feathered: its 0.5 contour.
+        std::vector<cv::Point2f> points(f.points.begin(), f.points.end());
+        const double width = face::LandmarkBounds(f.points).width;
+        const cv::Mat mask = blend::HullMask(points, source[i].size(), {static_cast<int>(0.02 * width), 0});
+        seam[m] += blend::SeamScore(frames[i], source[i], mask);
+        ++n;
+      }
+    }
+    ASSERT_GT(n, 30);
+    seam[m] /= n;
+  }
+  std::printf("seam score: multiband %.3f, alpha %.3f (1.0 = as smooth as the source)\n", seam[0], seam[1]);
+  EXPECT_LT(seam[0], seam[1]);
+}
+
+TEST(ConvertSlow, ImageInImageOutAndTruncatedClipWarns) {
+  FACESWAP_REQUIRE_SAMPLE(image, "images/lin-manuel-miranda.png");
+  FACESWAP_REQUIRE_SAMPLE(truncated, "clips/person_a_truncated.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_image");
+  RunFaceswap("swap " + image.string() + " -o " + (dir / "out.png").string() + " -m " + model.string() + " --to a");
+  const cv::Mat in = cv::imread(image.string()), out = cv::imread((dir / "out.png").string());
+  ASSERT_EQ(in.size(), out.size());
+  EXPECT_GT(cv::norm(in, out, cv::NORM_L1) / in.total(), 0.5);
+
+  // The broken clip: convert what is there (from 19 s to where it breaks) and warn.
+  const auto r = RunFaceswap("convert " + truncated.string() + " -o " + (dir / "t.mp4").string() + " -m " +
+                             model.string() + " --start 19");
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "t.mp4"));
+}
+
+TEST(ConvertSlow, BadInputsFailCleanlyAndLeaveNoOutput) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_bad");
+  std::ofstream(dir / "notes.mp4") << "this is not a video";
+  const auto bin = FaceswapBinary().string();
+  auto r = RunCommand(bin + " convert " + (dir / "notes.mp4").string() + " -o " + (dir / "o.mp4").string() + " -m " +
+                      model.string());
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("notes.mp4"), std::string::npos) << r.output;
+  r = RunCommand(bin + " convert " + clip.string() + " -o " + (dir / "o.mp4").string() + " -m " + dir.string());
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  r = RunCommand(bin + " convert " + clip.string() + " -o " + (dir / "o.mp4").string() + " -m " + model.string() +
+                 " --to nobody");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = RunCommand(bin + " convert " + clip.string() + " -o " + (dir / "o.mp4").string() + " -m " + model.string() +
+                 " --codec no_such_codec");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().filename(), "o.mp4");
+}
+
+TEST(ConvertSlow, BatchScriptsHandleAFolderWithABrokenFile) {
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("batch");
+  const fs::path in = dir / "in", out = dir / "out", faces = dir / "faces";
+  fs::create_directories(in);
+  ASSERT_EQ(RunCommand("ffmpeg -v error -i " + clip_a.string() + " -t 1 -c copy " + (in / "one.mp4").string()).exit_code, 0);
+  ASSERT_EQ(RunCommand("ffmpeg -v error -i " + clip_b.string() + " -t 1 -c copy " + (in / "two.mp4").string()).exit_code, 0);
+  std::ofstream(in / "broken.mp4") << "not a video";
+  const std::string env = "FACESWAP=" + FaceswapBinary().string() + " ";
+  const std::string scripts = std::string(FACESWAP_SOURCE_DIR) + "/scripts/";
+
+  auto r = RunCommand(env + "bash " + scripts + "batch_convert.sh -j 2 " + in.string() + " " + out.string() + " " +
+                      model.string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("2 done, 0 skipped (output exists), 1 failed"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(out / "one.mp4"));
+  EXPECT_TRUE(fs::exists(out / "two.mp4"));
+  EXPECT_FALSE(fs::exists(out / "broken.mp4"));
+  EXPECT_TRUE(fs::exists(out / "logs" / "broken.log"));
+  r = RunCommand(env + "bash " + scripts + "batch_convert.sh " + in.string() + " " + out.string() + " " + model.string());
+  EXPECT_NE(r.output.find("0 done, 2 skipped (output exists), 1 failed"), std::string::npos) << r.output;
+
+  r = RunCommand(env + "bash " + scripts + "batch_extract.sh -j 2 " + in.string() + " " + faces.string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(fs::exists(faces / "one" / "alignments.json"));
+  EXPECT_TRUE(fs::exists(faces / "two" / "alignments.json"));
+  EXPECT_EQ(RunCommand("bash " + scripts + "batch_convert.sh --help").exit_code, 0);
+  EXPECT_EQ(RunCommand("bash " + scripts + "batch_extract.sh").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace faceswap::test
