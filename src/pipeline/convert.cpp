@@ -100,7 +100,8 @@ void Composite(cv::Mat& frame, SwapJob& job, const ConvertOptions& o) {
   const cv::Mat crop_hull = blend::HullMask(crop_points, cv::Size(side, side), {});
   blend::TransferColor(o.color, face, job.aligned.crop, crop_hull);
 
-  // The region of the frame the crop covers, with room for the pyramid's wide bands.
+  // Blend only where the mask can reach: the landmark hull grown by the feather, plus room
+  // for the pyramid's widest band, inside the area the warped crop covers.
   const cv::Rect2f hull_box = face::LandmarkBounds(job.face.points);
   const int face_width = std::max(8, static_cast<int>(hull_box.width));
   const int levels = blend::LevelsForFaceSize(face_width);
@@ -109,11 +110,11 @@ void Composite(cv::Mat& frame, SwapJob& job, const ConvertOptions& o) {
                                       {static_cast<float>(side), static_cast<float>(side)}};
   cv::transform(corners, corners, to_frame);
   const int pad = 1 << (levels + 1);
-  cv::Rect roi = cv::boundingRect(corners);
-  roi.x -= pad;
-  roi.y -= pad;
-  roi.width += 2 * pad;
-  roi.height += 2 * pad;
+  const int reach = pad + static_cast<int>(std::ceil(o.mask_feather * face_width)) + 2;
+  const cv::Rect crop_box = cv::boundingRect(corners);
+  cv::Rect roi(static_cast<int>(hull_box.x) - reach, static_cast<int>(hull_box.y) - reach,
+               static_cast<int>(hull_box.width) + 2 * reach, static_cast<int>(hull_box.height) + 2 * reach);
+  roi &= cv::Rect(crop_box.x - pad, crop_box.y - pad, crop_box.width + 2 * pad, crop_box.height + 2 * pad);
   roi &= cv::Rect(0, 0, frame.cols, frame.rows);
   if (roi.width < 8 || roi.height < 8) return;
 
