@@ -21,6 +21,7 @@ struct TrainArguments {
   std::vector<std::string> identities;  // NAME=PATH, repeatable
   std::string time;
   std::optional<std::filesystem::path> landmarks;
+  std::string face_select = "all";
   train::TrainOptions options;
 };
 
@@ -62,6 +63,7 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   cache.cache_dir = options.model_dir / "cache";
   cache.threads = global.threads;
   cache.landmark_model = args.landmarks;
+  cache.face_select = args.face_select;
   const std::vector<train::FaceSet> faces = train::LoadTrainingFaces(sources, cache);
   for (const auto& set : faces) spdlog::info("identity {}: {} training faces", set.identity, set.faces.size());
   options.alignment_template = faces.front().alignment_template;
@@ -108,6 +110,9 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--seed", o.seed, "Random seed for augmentation")->capture_default_str();
   sub->add_option("--landmarks", args->landmarks, "68-point landmark model used when extracting faces");
+  sub->add_option("--face-select", args->face_select,
+                  "Faces taken from raw inputs: all | largest | ref:IMAGE (use largest or ref: when other people appear)")
+      ->capture_default_str();
   return {sub, [args, &global] { RunTrain(*args, global); }};
 }
 

@@ -8,6 +8,7 @@
 #include "faceswap/core/file_util.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/face/tracker.h"
 #include "faceswap/pipeline/extract.h"
 
 namespace fs = std::filesystem;
@@ -93,6 +94,7 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
       extract.output_dir = options.cache_dir / source.name;
       extract.threads = options.threads;
       extract.detector.landmark_model = options.landmark_model;
+      face::ParseFaceSelection(options.face_select, extract.tracker);
       spdlog::info("identity {}: extracting faces into {}", source.name, extract.output_dir.string());
       pipeline::Extract(extract);
       ReadExtractFolder(extract.output_dir, options, set);

@@ -22,6 +22,7 @@ struct FaceCacheOptions {
   std::filesystem::path cache_dir;                     // usually <model>/cache
   int threads = 0;
   std::optional<std::filesystem::path> landmark_model;
+  std::string face_select = "all";                     // for raw inputs: all | largest | ref:IMAGE
   // Every 10th face is held out of training (for `faceswap eval`); 0 keeps all.
   int holdout_every = 10;
   int max_side = 256;                                  // crops larger than this are shrunk in memory
