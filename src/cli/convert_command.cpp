@@ -27,7 +27,6 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   o.blend = blend::ParseBlendMethod(args.blend);
   o.device = model::ParseDeviceKind(global.device);
   o.threads = global.threads;
-  o.progress = !global.quiet;
   const pipeline::ConvertStats stats = pipeline::Convert(o);
   spdlog::info("{}: {} frames, {} with faces, {} faces swapped in {:.1f} s ({:.1f} frames/s){}", o.output.string(),
                stats.frames, stats.frames_with_faces, stats.faces_swapped, stats.seconds,

@@ -44,7 +44,6 @@ struct ConvertOptions {
   model::DeviceKind device = model::DeviceKind::kAuto;
   int threads = 0;                  // 0: all cores
   int batch_size = 16;              // faces per network call
-  bool progress = true;
   void Check() const;               // UsageError
 };
 
