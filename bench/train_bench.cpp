@@ -42,9 +42,13 @@ int main(int argc, char** argv) {
   options.preview_every = 0;
   options.alignment_template = faces[0].alignment_template;
   options.coverage = faces[0].coverage;
+  // The Python reference runs progressive presets at their final resolution: grow through
+  // the stages during the warm-up (one step each) so the timed run is at full size, fully
+  // faded in.
+  options.stage_iterations = 1;
   // Warm-up run (allocator, first convolutions), then the timed run resumes from it,
   // as the Python reference skips its first two steps.
-  options.iterations = 2;
+  options.iterations = 4;
   train::Train(options, faces);
   options.iterations = 0;
   options.time_budget_seconds = seconds;
