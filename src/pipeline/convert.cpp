@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <map>
 #include <mutex>
 #include <set>
@@ -17,6 +16,7 @@
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/job_queue.h"
 #include "faceswap/core/progress.h"
+#include "faceswap/core/stop_signal.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/model/swapper.h"
@@ -27,29 +27,6 @@ namespace faceswap::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
-
-// Ctrl-C during convert: stop reading, unwind, let the writer delete its temporary file.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted.store(false);
-    struct sigaction action {};
-    action.sa_handler = OnInterrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
 
 struct SwapJob {
   face::Face face;
@@ -259,12 +236,12 @@ ConvertStats Convert(const ConvertOptions& o) {
   StageTimer t_decode, t_track, t_model, t_blend, t_encode;
   ConvertStats stats;
   std::atomic<int64_t> faces_swapped{0}, frames_with_faces{0};
-  InterruptGuard interrupt_guard;
+  core::StopSignals stop_signals;  // Ctrl-C: stop reading, unwind, delete the temporary output
 
   std::thread decode_thread([&] {
     try {
       video::Frame frame;
-      while (!g_interrupted.load()) {
+      while (!core::StopSignals::requested()) {
         const auto t = Clock::now();
         if (!reader.Next(frame)) break;
         t_decode.Add(t);
@@ -416,7 +393,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   for (auto& t : blend_threads) t.join();
   progress.Finish();
   if (error) std::rethrow_exception(error);
-  if (g_interrupted.load()) throw Error(ExitCode::kInterrupted, o.output.string() + ": interrupted; no output written");
+  if (core::StopSignals::requested()) throw Error(ExitCode::kInterrupted, o.output.string() + ": interrupted; no output written");
   if (stats.frames == 0) throw InputError(o.input, "no frames could be decoded");
 
   if (writer) writer->Finish();

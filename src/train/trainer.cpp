@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <numeric>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/job_queue.h"
 #include "faceswap/core/progress.h"
+#include "faceswap/core/stop_signal.h"
 #include "faceswap/model/checkpoint.h"
 #include "faceswap/model/preset.h"
 #include "faceswap/model/tensor_image.h"
@@ -24,30 +24,6 @@ namespace fs = std::filesystem;
 
 namespace faceswap::train {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
-
-// Installs the stop handler for the lifetime of a Train call, restoring the old one.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop.store(false);
-    struct sigaction action {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
 
 struct IdentityBatch {
   torch::Tensor input, target, weight, mask;
@@ -224,7 +200,7 @@ std::vector<std::vector<double>> ReadLossHistory(const fs::path& csv, size_t ide
 
 }  // namespace
 
-void RequestStop() { g_stop.store(true); }
+void RequestStop() { core::StopSignals::Request(); }
 
 void TrainOptions::Check() const {
   if (model_dir.empty()) throw UsageError("train needs a model folder (-m)");
@@ -315,7 +291,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   }
   core::EnsureDirectory(options.model_dir / "previews");
 
-  StopSignals signals;
+  core::StopSignals signals;  // Ctrl-C: finish the step, save, return
   Loader loader(faces, preset, info.stage_iterations, batch, options.augment, options.seed, info.iteration);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -341,7 +317,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   while (true) {
     if (options.iterations > 0 && info.iteration >= options.iterations) break;
     if (options.time_budget_seconds > 0 && elapsed() >= options.time_budget_seconds) break;
-    if (g_stop.load()) {
+    if (core::StopSignals::requested()) {
       report.interrupted = true;
       break;
     }

@@ -209,6 +209,17 @@ TEST(ConvertSlow, BadInputsFailCleanlyAndLeaveNoOutput) {
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().filename(), "o.mp4");
 }
 
+TEST(ConvertSlow, CtrlCStopsWithExit130AndLeavesNoFileBehind) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_sigint");
+  const auto r = RunCommand("timeout --preserve-status -s INT 6 " + FaceswapBinary().string() + " convert " +
+                            clip.string() + " -o " + (dir / "out.mp4").string() + " -m " + model.string());
+  EXPECT_EQ(r.exit_code, 130) << r.output;
+  EXPECT_NE(r.output.find("interrupted"), std::string::npos) << r.output;
+  for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+}
+
 TEST(ConvertSlow, BatchScriptsHandleAFolderWithABrokenFile) {
   FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
   FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
