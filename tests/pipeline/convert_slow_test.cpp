@@ -124,11 +124,11 @@ TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
   std::printf("outside PSNR %.1f dB; inside mean abs change %.1f (encoding alone: %.2f)\n", outside_psnr,
               inside_change, reference_change);
   EXPECT_GE(outside_psnr, 40.0);
-  // Threshold: encoding alone changes the face by ~1 level; a redrawn face differs by far
-  // more. 5 levels is 5x above the codec's own change yet far below what even a
-  // well-matched swap changes (texture, shape and expression detail of another person).
+  // Threshold: encoding alone changes the face by ~1.7 levels (measured on person_b at
+  // crf 18); the lite fixture's swap changed it by ~24. 5 levels is 3x the codec's own
+  // change and well below what a face redrawn by another person's decoder changes.
   EXPECT_GT(inside_change, 5.0);
-  EXPECT_LT(reference_change, 2.0);
+  EXPECT_LT(reference_change, 3.0);
 }
 
 TEST(ConvertSlow, MultiBandSeamIsSmallerThanAlphaOnTheSameFrames) {
