@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 5 ? std::atoi(argv[5]) : 0;
 
   train::FaceCacheOptions cache;
-  cache.holdout_every = 0;
+  cache.hold_out = false;
   const auto faces = train::LoadTrainingFaces({{"a", {argv[2]}}, {"b", {argv[3]}}}, cache);
 
   const fs::path dir = fs::temp_directory_path() / ("faceswap-train-bench-" + preset);

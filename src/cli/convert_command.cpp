@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "composite_arguments.h"
 #include "faceswap/cli/commands.h"
 #include "faceswap/core/error.h"
 #include "faceswap/pipeline/convert.h"
@@ -15,16 +16,14 @@ struct ConvertArguments {
   pipeline::ConvertOptions options;
   std::optional<double> end;
   std::string face_select = "all";
-  std::string mask = "both", color = "rct", blend = "multiband";
+  CompositeArguments composite;
 };
 
 void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   pipeline::ConvertOptions& o = args.options;
   o.reader.end_seconds = args.end;
   face::ParseFaceSelection(args.face_select, o.tracker);
-  o.mask = pipeline::ParseMaskSource(args.mask);
-  o.color = blend::ParseColorMethod(args.color);
-  o.blend = blend::ParseBlendMethod(args.blend);
+  o.composite = args.composite.Options();
   o.device = model::ParseDeviceKind(global.device);
   o.threads = global.threads;
   const pipeline::ConvertStats stats = pipeline::Convert(o);
@@ -60,19 +59,7 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--redetect-every", o.tracker.redetect_every, "Run the full face detector every N frames")
       ->capture_default_str();
   sub->add_option("--landmarks", o.detector.landmark_model, "68-point landmark model");
-  sub->add_option("--mask", args->mask, "landmarks | learned | both (learned needs a preset with a mask)")
-      ->check(CLI::IsMember({"landmarks", "learned", "both"}))
-      ->capture_default_str();
-  sub->add_option("--mask-erode", o.mask_erode, "Shrink the landmark mask by this fraction of the face width")
-      ->capture_default_str();
-  sub->add_option("--mask-feather", o.mask_feather, "Feather the mask over this fraction of the face width")
-      ->capture_default_str();
-  sub->add_option("--color", args->color, "Colour matching: rct (Reinhard, Lab) | hist | none")
-      ->check(CLI::IsMember({"rct", "hist", "none"}))
-      ->capture_default_str();
-  sub->add_option("--blend", args->blend, "multiband (Laplacian pyramid) | poisson | alpha")
-      ->check(CLI::IsMember({"multiband", "poisson", "alpha"}))
-      ->capture_default_str();
+  args->composite.AddTo(sub);
   sub->add_option("--preview", o.preview, "Also write N before|after PNGs to OUTPUT-preview/")->capture_default_str();
   sub->add_option("--batch", o.batch_size, "Faces per network call")->capture_default_str();
   sub->add_option("--codec", o.writer.codec, "Video encoder (libx264, libx265, libvpx-vp9, h264_nvenc, ...)")

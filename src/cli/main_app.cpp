@@ -63,6 +63,7 @@ int Main(int argc, char** argv) {
       AddExtractCommand(app, global),
       AddTrainCommand(app, global),
       AddConvertCommand(app, global),
+      AddEvalCommand(app, global),
   };
 
   try {

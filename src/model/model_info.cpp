@@ -52,6 +52,10 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
                               b.at("hash").get<std::string>()});
     }
     info.updated = j.value("updated", "");
+    for (const auto& t : j.value("training_faces", json::array())) {
+      info.training_faces.push_back({t.at("identity").get<std::string>(), t.at("folders").get<std::vector<std::string>>()});
+    }
+    info.holdout_rule = j.value("holdout_rule", "");
     if (j.contains("libraries")) {
       for (const auto& [name, version] : j.at("libraries").items()) {
         info.libraries.emplace_back(name, version.get<std::string>());
@@ -69,6 +73,8 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
   for (const auto& b : info.backups) backups.push_back({{"file", b.file}, {"iteration", b.iteration}, {"hash", b.hash}});
   json libs = json::object();
   for (const auto& [name, version] : info.libraries) libs[name] = version;
+  json training = json::array();
+  for (const auto& t : info.training_faces) training.push_back({{"identity", t.identity}, {"folders", t.folders}});
   const json j = {
       {"version", info.version},
       {"preset", info.preset},
@@ -81,6 +87,8 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
       {"backups", backups},
       {"libraries", libs},
       {"updated", info.updated},
+      {"training_faces", training},
+      {"holdout_rule", info.holdout_rule},
   };
   core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
 }

@@ -21,7 +21,7 @@ bool IsExtractFolder(const fs::path& path) {
   return fs::is_directory(path, ec) && fs::is_regular_file(path / face::kAlignmentsFileName, ec);
 }
 
-// Appends the faces of one extract folder, leaving every `holdout_every`-th out.
+// Appends the faces of one extract folder, leaving the held-out ones out.
 void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set) {
   const fs::path file = dir / face::kAlignmentsFileName;
   const face::AlignmentsFile alignments = face::LoadAlignments(file);
@@ -31,11 +31,12 @@ void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, Fac
   } else if (set.alignment_template != alignments.template_name || std::abs(set.coverage - alignments.coverage) > 1e-9) {
     throw InputError(file, "faces were aligned differently from the other inputs (template or coverage differs)");
   }
+  set.folders.push_back(fs::absolute(dir).lexically_normal());
   int64_t index = 0;
   for (const face::SourceRecord& source : alignments.sources) {
     for (const face::FaceRecord& record : source.faces) {
-      const bool held_out = options.holdout_every > 0 && index++ % options.holdout_every == options.holdout_every - 1;
-      if (held_out) continue;
+      const bool held_out = face::IsHeldOut(index++);
+      if (options.hold_out && held_out) continue;
       FaceSample sample;
       sample.crop = cv::imread((dir / record.file).string(), cv::IMREAD_COLOR);
       if (sample.crop.empty()) {
@@ -78,6 +79,7 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
   for (const IdentitySource& source : sources) {
     FaceSet set;
     set.identity = source.name;
+    if (options.hold_out) set.holdout_rule = face::kHoldoutRule;
     std::vector<fs::path> raw;
     for (const fs::path& input : source.inputs) {
       core::RequireExists(input);

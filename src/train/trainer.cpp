@@ -260,6 +260,14 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     info.coverage = options.coverage;
   }
 
+  info.training_faces.clear();
+  for (const FaceSet& set : faces) {
+    model::TrainingFaces record{set.identity, {}};
+    for (const fs::path& folder : set.folders) record.folders.push_back(folder.string());
+    info.training_faces.push_back(std::move(record));
+  }
+  info.holdout_rule = faces.empty() ? "" : faces.front().holdout_rule;
+
   model::FaceAutoencoder net = model::CreateNetwork(info);
   net->to(device);
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(rate).betas({0.5, 0.999}));

@@ -13,6 +13,7 @@
 
 #include "e2e_fixtures.h"
 #include "faceswap/core/error.h"
+#include "faceswap/face/alignments_file.h"
 #include "faceswap/model/swapper.h"
 #include "faceswap/train/face_cache.h"
 #include "faceswap/train/trainer.h"
@@ -48,15 +49,19 @@ int CsvRows(const fs::path& csv) {
   return rows;
 }
 
-TEST(TrainSlow, HoldsOutEveryTenthFaceForEvaluation) {
+TEST(TrainSlow, HoldsOutRunsOfFacesForEvaluation) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   FaceCacheOptions all;
-  all.holdout_every = 0;
+  all.hold_out = false;
   const auto everything = LoadTrainingFaces({{"a", {test::ExtractedFaces("a")}}}, all);
   const auto training = LoadTrainingFaces({{"a", {test::ExtractedFaces("a")}}}, FaceCacheOptions{});
   const size_t n = everything[0].faces.size();
   EXPECT_GT(n, 150u);  // person_a every 3rd frame: ~208 frames, a face in nearly all
-  EXPECT_EQ(training[0].faces.size(), n - n / 10);
+  size_t held_out = 0;
+  for (size_t i = 0; i < n; ++i) held_out += face::IsHeldOut(static_cast<int64_t>(i)) ? 1 : 0;
+  EXPECT_EQ(held_out, (n / 40) * 4 + (n % 40 > 36 ? n % 40 - 36 : 0));  // runs of 4 in every 40
+  EXPECT_EQ(training[0].faces.size(), n - held_out);
+  ASSERT_EQ(training[0].folders.size(), 1u);
   // Landmarks were mapped into crop pixels: the eyes lie inside the crop's upper half.
   const auto& f = everything[0].faces[0];
   EXPECT_GT(f.points[36].y, 0);

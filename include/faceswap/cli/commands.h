@@ -33,6 +33,7 @@ Command AddInfoCommand(CLI::App& app, const GlobalOptions& global);
 Command AddExtractCommand(CLI::App& app, const GlobalOptions& global);
 Command AddTrainCommand(CLI::App& app, const GlobalOptions& global);
 Command AddConvertCommand(CLI::App& app, const GlobalOptions& global);
+Command AddEvalCommand(CLI::App& app, const GlobalOptions& global);
 
 // Builds the whole app, parses argv, runs the chosen subcommand and returns the process
 // exit code. Every faceswap::Error is caught here and printed as one line.

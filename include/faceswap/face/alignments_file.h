@@ -59,6 +59,16 @@ struct AlignmentsFile {
   SourceRecord* Find(const std::filesystem::path& path);
 };
 
+// The faces `faceswap train` leaves out for `faceswap eval`. Faces are counted in file
+// order (sources, then their faces); runs of kHoldoutRun consecutive faces are held out,
+// one run in every kHoldoutEvery (10%), so eval has neighbouring frames to measure
+// flicker on and whole runs to keep apart when it trains its recogniser.
+inline constexpr int kHoldoutRun = 4;
+inline constexpr int kHoldoutEvery = 10;
+inline constexpr const char* kHoldoutRule = "runs of 4 faces, 1 run in 10";
+inline int64_t HoldoutRun(int64_t face_index) { return face_index / kHoldoutRun; }
+inline bool IsHeldOut(int64_t face_index) { return HoldoutRun(face_index) % kHoldoutEvery == kHoldoutEvery - 1; }
+
 // Size and modification time of `path` for SourceRecord's identity check.
 void StatSource(const std::filesystem::path& path, uint64_t& file_size, int64_t& mtime_ns);
 

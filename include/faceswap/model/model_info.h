@@ -24,6 +24,13 @@ struct Backup {
   std::string hash;       // FNV-1a 64 of the file, hex
 };
 
+// The extract folders one identity's training faces were read from. Training skipped the
+// faces in them that face::IsHeldOut picks; `faceswap eval` measures on those.
+struct TrainingFaces {
+  std::string identity;
+  std::vector<std::string> folders;  // absolute
+};
+
 struct ModelInfo {
   int version = kModelInfoVersion;
   std::string preset;
@@ -38,6 +45,8 @@ struct ModelInfo {
   std::vector<Backup> backups;           // oldest first
   LibraryVersions libraries;             // what wrote the last save
   std::string updated;                   // UTC ISO-8601 time of the last save
+  std::vector<TrainingFaces> training_faces;  // as of the last run of train
+  std::string holdout_rule;              // face::kHoldoutRule when faces were held out, else empty
 
   int IdentityIndex(const std::string& name) const;  // -1 when absent
 };

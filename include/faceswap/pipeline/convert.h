@@ -14,17 +14,13 @@
 #include <optional>
 #include <string>
 
-#include "faceswap/blend/blend.h"
-#include "faceswap/blend/color.h"
 #include "faceswap/face/tracker.h"
 #include "faceswap/model/device.h"
+#include "faceswap/pipeline/composite.h"
 #include "faceswap/video/reader.h"
 #include "faceswap/video/writer.h"
 
 namespace faceswap::pipeline {
-
-enum class MaskSource { kLandmarks, kLearned, kBoth };
-MaskSource ParseMaskSource(const std::string& name);  // "landmarks" | "learned" | "both"
 
 struct ConvertOptions {
   std::filesystem::path input;
@@ -35,11 +31,7 @@ struct ConvertOptions {
   video::WriterOptions writer;      // --codec, --crf, --preset, --synthetic-tag
   face::TrackerOptions tracker;     // --face-select and tracking settings
   face::DetectorOptions detector;   // --landmarks, detector settings
-  MaskSource mask = MaskSource::kBoth;   // kBoth falls back to landmarks without a learned mask
-  double mask_erode = 0.02;         // fraction of the face width to shrink the hull by
-  double mask_feather = 0.08;       // fraction of the face width to feather over
-  blend::ColorMethod color = blend::ColorMethod::kRct;
-  blend::BlendMethod blend = blend::BlendMethod::kMultiBand;
+  CompositeOptions composite;       // --mask, --mask-erode, --mask-feather, --color, --blend
   int preview = 0;                  // write this many before|after PNGs beside the output
   model::DeviceKind device = model::DeviceKind::kAuto;
   int threads = 0;                  // 0: all cores

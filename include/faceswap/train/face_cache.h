@@ -23,8 +23,8 @@ struct FaceCacheOptions {
   int threads = 0;
   std::optional<std::filesystem::path> landmark_model;
   std::string face_select = "all";                     // for raw inputs: all | largest | ref:IMAGE
-  // Every 10th face is held out of training (for `faceswap eval`); 0 keeps all.
-  int holdout_every = 10;
+  // Leave face::IsHeldOut faces out of training, for `faceswap eval`.
+  bool hold_out = true;
   int max_side = 256;                                  // crops larger than this are shrunk in memory
 };
 

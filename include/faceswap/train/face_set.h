@@ -2,6 +2,7 @@
 // The aligned faces of one identity, in memory, ready for augmentation.
 
 #include <array>
+#include <filesystem>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ struct FaceSet {
   // How the crops were aligned; convert must crop the same way (recorded in model.json).
   std::string alignment_template;
   double coverage = 0.0;
+  std::vector<std::filesystem::path> folders;  // the extract folders read (absolute)
+  std::string holdout_rule;                    // face::kHoldoutRule when faces were held out
 };
 
 }  // namespace faceswap::train

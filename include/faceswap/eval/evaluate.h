@@ -1,0 +1,85 @@
+#pragma once
+// eval::Evaluate: how good a swap is, measured on faces the model did not train on.
+//
+// For each ordered pair of identities (source -> target) it swaps the source's held-out
+// faces into their own frames exactly as `faceswap convert` does (pipeline::CompositeFace)
+// and measures:
+//   reconstruction  PSNR / SSIM of the source's faces redrawn by the source's own decoder
+//   identity        share of swapped faces an independent recogniser (LBPH) calls the
+//                   target (higher is better) and the source (lower is better)
+//   expression/pose 68 landmarks refitted on the swapped frame vs on the original frame,
+//                   mean error over the outer-eye-corner distance
+//   temporal        frame-to-frame change inside the face in the swapped frames divided by
+//                   the same change in the original frames (1.0: no added flicker)
+//   seam            blend::SeamScore along the blend mask's border (1.0: no added edge)
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faceswap/face/align.h"
+#include "faceswap/face/alignments_file.h"
+#include "faceswap/face/detector.h"
+#include "faceswap/model/swapper.h"
+#include "faceswap/pipeline/composite.h"
+
+namespace faceswap::eval {
+
+struct EvalFace {
+  std::filesystem::path source;  // the clip or image it came from; frames are re-read from it
+  face::FaceRecord record;       // frame index, landmarks (frame pixels), track
+  cv::Mat crop;                  // the aligned crop saved by extract (BGR)
+  face::Landmarks crop_points{}; // landmarks in crop pixels
+  int64_t run = 0;               // neighbouring faces share a run (face::HoldoutRun)
+};
+
+struct IdentityFaces {
+  std::string name;
+  std::vector<EvalFace> faces;  // in source, frame order
+};
+
+// Draws aligned faces (BGR) as `identity`: model::Swapper::Swap in `faceswap eval`.
+using FaceRenderer = std::function<std::vector<model::SwapOutput>(const std::vector<cv::Mat>& faces, int identity)>;
+
+struct EvalOptions {
+  pipeline::CompositeOptions composite;  // as convert's defaults
+  face::AlignOptions align;              // crop the renderer takes (size: the model's resolution)
+  face::DetectorOptions detector;        // the landmark model refitted on swapped frames
+  bool frames = true;                    // false: only the face metrics (no clip reading)
+  int recogniser_folds = 5;
+  void Check() const;                    // UsageError
+};
+
+// One row of the report. Values are NaN where nothing could be measured (e.g. no
+// readable source clip for the frame metrics).
+struct DirectionReport {
+  std::string source, target;
+  int faces = 0;                  // held-out faces of the source
+  double psnr = 0, ssim = 0;      // source redrawn by its own decoder
+  double target_share = 0;        // recogniser's verdicts on the swapped faces
+  double source_share = 0;
+  double real_accuracy = 0;       // recogniser on the source's real faces (its own baseline)
+  int frames = 0;                 // frames swapped and measured
+  double landmark_error = 0;      // mean over faces
+  double landmark_error_p90 = 0;  // 90th percentile
+  int pairs = 0;                  // neighbouring frame pairs for the temporal ratio
+  double temporal_ratio = 0;
+  double seam = 0;                // mean over faces
+};
+
+struct EvalReport {
+  std::vector<DirectionReport> directions;
+  bool recogniser_available = true;
+  double seconds = 0;
+};
+
+// `faces[i]` are the faces of identity i of the renderer's model. Throws UsageError for
+// fewer than two identities or an identity without faces.
+EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer& render, const EvalOptions& options);
+
+}  // namespace faceswap::eval

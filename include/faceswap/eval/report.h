@@ -1,0 +1,27 @@
+#pragma once
+// The eval report in three forms: a table for the terminal, JSON for scripts, and a small
+// PNG bar chart.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "faceswap/eval/evaluate.h"
+
+namespace faceswap::eval {
+
+// What the report is about, written beside the numbers.
+struct ReportContext {
+  std::string model;           // model folder
+  std::string preset;
+  int64_t iteration = 0;
+  std::string faces_from;      // e.g. "held-out faces (runs of 4 faces, 1 run in 10)"
+};
+
+std::string FormatTable(const EvalReport& report);
+nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context);
+// One panel per metric, one bar per direction. Written atomically; OutputError.
+void WriteChart(const EvalReport& report, const std::filesystem::path& png);
+
+}  // namespace faceswap::eval

@@ -1,0 +1,41 @@
+#pragma once
+// pipeline::CompositeFace: puts one generated face back into its frame (colour match,
+// mask, blend). Shared by convert and eval, so eval measures exactly what convert writes.
+
+#include <opencv2/core.hpp>
+
+#include <string>
+
+#include "faceswap/blend/blend.h"
+#include "faceswap/blend/color.h"
+#include "faceswap/face/align.h"
+#include "faceswap/face/face.h"
+#include "faceswap/model/swapper.h"
+
+namespace faceswap::pipeline {
+
+enum class MaskSource { kLandmarks, kLearned, kBoth };
+MaskSource ParseMaskSource(const std::string& name);  // "landmarks" | "learned" | "both"
+
+struct CompositeOptions {
+  MaskSource mask = MaskSource::kBoth;   // kBoth falls back to landmarks without a learned mask
+  double mask_erode = 0.02;         // fraction of the face width to shrink the hull by
+  double mask_feather = 0.08;       // fraction of the face width to feather over
+  blend::ColorMethod color = blend::ColorMethod::kRct;
+  blend::BlendMethod blend = blend::BlendMethod::kMultiBand;
+  void Check() const;               // UsageError
+};
+
+// Where a face went: the frame region that was rewritten and the blend mask over it
+// (CV_32FC1 in [0, 1], roi-sized). Empty when the face was too small or off-frame.
+struct CompositeRegion {
+  cv::Rect roi;
+  cv::Mat mask;
+};
+
+// `face` is the tracked face in frame pixels, `aligned` its crop (face::Align) and
+// `swapped` what the model drew for that crop. Changes `frame` in place.
+CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face, const face::AlignedFace& aligned,
+                              const model::SwapOutput& swapped, const CompositeOptions& options);
+
+}  // namespace faceswap::pipeline

@@ -1,0 +1,45 @@
+#pragma once
+// The compositing options convert and eval share (--mask, --mask-erode, --mask-feather,
+// --color, --blend), declared once so both commands spell and default them alike.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "faceswap/pipeline/composite.h"
+
+namespace faceswap::cli {
+
+struct CompositeArguments {
+  std::string mask = "both", color = "rct", blend = "multiband";
+  double mask_erode = pipeline::CompositeOptions{}.mask_erode;
+  double mask_feather = pipeline::CompositeOptions{}.mask_feather;
+
+  void AddTo(CLI::App* sub) {
+    sub->add_option("--mask", mask, "landmarks | learned | both (learned needs a preset with a mask)")
+        ->check(CLI::IsMember({"landmarks", "learned", "both"}))
+        ->capture_default_str();
+    sub->add_option("--mask-erode", mask_erode, "Shrink the landmark mask by this fraction of the face width")
+        ->capture_default_str();
+    sub->add_option("--mask-feather", mask_feather, "Feather the mask over this fraction of the face width")
+        ->capture_default_str();
+    sub->add_option("--color", color, "Colour matching: rct (Reinhard, Lab) | hist | none")
+        ->check(CLI::IsMember({"rct", "hist", "none"}))
+        ->capture_default_str();
+    sub->add_option("--blend", blend, "multiband (Laplacian pyramid) | poisson | alpha")
+        ->check(CLI::IsMember({"multiband", "poisson", "alpha"}))
+        ->capture_default_str();
+  }
+
+  pipeline::CompositeOptions Options() const {
+    pipeline::CompositeOptions o;
+    o.mask = pipeline::ParseMaskSource(mask);
+    o.color = blend::ParseColorMethod(color);
+    o.blend = blend::ParseBlendMethod(blend);
+    o.mask_erode = mask_erode;
+    o.mask_feather = mask_feather;
+    return o;
+  }
+};
+
+}  // namespace faceswap::cli

@@ -1,0 +1,138 @@
+#include "faceswap/eval/report.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+#include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
+
+namespace faceswap::eval {
+namespace {
+
+std::string Number(double value, const char* format) {
+  if (!std::isfinite(value)) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+nlohmann::json JsonNumber(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+struct Metric {
+  const char* name;
+  double DirectionReport::*value;
+  double best;   // the ideal value, drawn as a line
+  double scale;  // the panel's full height
+};
+
+}  // namespace
+
+std::string FormatTable(const EvalReport& report) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-18s %6s %8s %6s %8s %8s %8s %9s %9s %7s %9s %6s\n", "direction", "faces", "PSNR dB",
+                "SSIM", "->target", "->source", "real id", "landmarks", "lm p90", "frames", "temporal", "seam");
+  out += line;
+  for (const DirectionReport& d : report.directions) {
+    const std::string direction = d.source + " -> " + d.target;
+    std::snprintf(line, sizeof line, "%-18s %6d %8s %6s %8s %8s %8s %9s %9s %7d %9s %6s\n", direction.c_str(), d.faces,
+                  Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
+                  Number(d.source_share, "%.2f").c_str(), Number(d.real_accuracy, "%.2f").c_str(),
+                  Number(d.landmark_error, "%.4f").c_str(), Number(d.landmark_error_p90, "%.4f").c_str(), d.frames,
+                  Number(d.temporal_ratio, "%.3f").c_str(), Number(d.seam, "%.3f").c_str());
+    out += line;
+  }
+  out +=
+      "PSNR/SSIM: source redrawn by its own decoder (higher is better). ->target/->source: share of swapped faces the\n"
+      "LBPH recogniser calls the target (higher is better) / the source (lower is better); real id: its accuracy on\n"
+      "the real faces. landmarks: mean landmark error / outer-eye distance, swapped vs original frame (0 is best).\n"
+      "temporal: frame-to-frame change of the face, swapped / original (1.0: no added flicker). seam: gradient on\n"
+      "the blend border, swapped / original (1.0: no visible edge).\n";
+  return out;
+}
+
+nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context) {
+  nlohmann::json directions = nlohmann::json::array();
+  for (const DirectionReport& d : report.directions) {
+    directions.push_back({
+        {"source", d.source},
+        {"target", d.target},
+        {"faces", d.faces},
+        {"reconstruction", {{"psnr_db", JsonNumber(d.psnr)}, {"ssim", JsonNumber(d.ssim)}}},
+        {"identity",
+         {{"target_share", JsonNumber(d.target_share)},
+          {"source_share", JsonNumber(d.source_share)},
+          {"recogniser_accuracy_on_real_faces", JsonNumber(d.real_accuracy)}}},
+        {"landmarks", {{"frames", d.frames}, {"mean_error", JsonNumber(d.landmark_error)},
+                       {"p90_error", JsonNumber(d.landmark_error_p90)}}},
+        {"temporal", {{"pairs", d.pairs}, {"ratio", JsonNumber(d.temporal_ratio)}}},
+        {"seam", JsonNumber(d.seam)},
+    });
+  }
+  return {
+      {"model", context.model},
+      {"preset", context.preset},
+      {"iteration", context.iteration},
+      {"faces_from", context.faces_from},
+      {"recogniser", report.recogniser_available ? "OpenCV LBPH, inner face 96x96, groups left out"
+                                                 : "unavailable (no OpenCV face module)"},
+      {"directions", directions},
+      {"seconds", report.seconds},
+  };
+}
+
+void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
+  const Metric metrics[] = {
+      {"SSIM", &DirectionReport::ssim, 1.0, 1.0},
+      {"-> target", &DirectionReport::target_share, 1.0, 1.0},
+      {"-> source", &DirectionReport::source_share, 0.0, 1.0},
+      {"landmark error", &DirectionReport::landmark_error, 0.0, 0.2},
+      {"temporal", &DirectionReport::temporal_ratio, 1.0, 2.0},
+      {"seam", &DirectionReport::seam, 1.0, 2.0},
+  };
+  const cv::Scalar colours[] = {{200, 120, 40}, {40, 140, 230}, {60, 170, 60}, {160, 60, 160}};
+  const int panel_w = 130, panel_h = 170, top = 34, bottom = 40;
+  const int n = static_cast<int>(std::size(metrics));
+  cv::Mat chart(top + panel_h + bottom + 24, n * panel_w + 20, CV_8UC3, cv::Scalar(255, 255, 255));
+  const auto font = cv::FONT_HERSHEY_SIMPLEX;
+  for (int m = 0; m < n; ++m) {
+    const Metric& metric = metrics[m];
+    const int x0 = 10 + m * panel_w;
+    const int y_base = top + panel_h;
+    cv::putText(chart, metric.name, {x0 + 6, top - 12}, font, 0.45, {0, 0, 0}, 1, cv::LINE_AA);
+    cv::line(chart, {x0 + 4, y_base}, {x0 + panel_w - 8, y_base}, {0, 0, 0}, 1);
+    const int bars = static_cast<int>(report.directions.size());
+    const int bar_w = std::max(8, (panel_w - 24) / std::max(1, bars));
+    for (int b = 0; b < bars; ++b) {
+      const double v = report.directions[b].*metric.value;
+      const int x = x0 + 10 + b * bar_w;
+      if (std::isfinite(v)) {
+        const int h = static_cast<int>(std::lround(std::clamp(v / metric.scale, 0.0, 1.0) * panel_h));
+        cv::rectangle(chart, {x, y_base - h}, {x + bar_w - 4, y_base}, colours[b % 4], cv::FILLED);
+        cv::putText(chart, Number(v, "%.2f"), {x, y_base - h - 3}, font, 0.35, {0, 0, 0}, 1, cv::LINE_AA);
+      }
+    }
+    const int best_y = y_base - static_cast<int>(std::lround(std::clamp(metric.best / metric.scale, 0.0, 1.0) * panel_h));
+    cv::line(chart, {x0 + 4, best_y}, {x0 + panel_w - 8, best_y}, {0, 0, 200}, 1, cv::LINE_AA);
+  }
+  for (size_t b = 0; b < report.directions.size(); ++b) {
+    const int x = 14 + static_cast<int>(b) * 160;
+    const int y = top + panel_h + bottom;
+    cv::rectangle(chart, {x, y - 10}, {x + 12, y}, colours[b % 4], cv::FILLED);
+    cv::putText(chart, report.directions[b].source + " -> " + report.directions[b].target, {x + 18, y}, font, 0.45,
+                {0, 0, 0}, 1, cv::LINE_AA);
+  }
+  cv::putText(chart, "red line: ideal", {chart.cols - 130, top + panel_h + bottom}, font, 0.4, {0, 0, 200}, 1,
+              cv::LINE_AA);
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", chart, bytes)) throw OutputError(png, "cannot encode the chart");
+  core::WriteFileAtomically(png, std::string(bytes.begin(), bytes.end()));
+}
+
+}  // namespace faceswap::eval
