@@ -6,12 +6,15 @@
 #endif
 
 #include <algorithm>
+#include <map>
 
 namespace faceswap::eval {
 
 cv::Mat InnerFace(const cv::Mat& crop, const face::Landmarks& crop_points) {
   std::vector<cv::Point2f> inner(crop_points.begin() + 17, crop_points.end());
-  const cv::Rect box = cv::boundingRect(inner) & cv::Rect(0, 0, crop.cols, crop.rows);
+  cv::Rect box = cv::boundingRect(inner);
+  const int dx = static_cast<int>(box.width * kInnerFaceMargin), dy = static_cast<int>(box.height * kInnerFaceMargin);
+  box = cv::Rect(box.x + dx, box.y + dy, box.width - 2 * dx, box.height - 2 * dy) & cv::Rect(0, 0, crop.cols, crop.rows);
   cv::Mat grey, out;
   if (box.width < 4 || box.height < 4) return cv::Mat::zeros(kInnerFaceSide, kInnerFaceSide, CV_8UC1);
   cv::cvtColor(crop(box), grey, crop.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
@@ -25,7 +28,14 @@ bool ClassifyLeavingGroupsOut(const std::vector<LabelledFace>& real, const std::
   verdicts.assign(probes.size(), -1);
 #if FACESWAP_HAVE_OPENCV_FACE
   folds = std::max(1, folds);
-  auto fold_of = [folds](int64_t group) { return static_cast<int>(((group % folds) + folds) % folds); };
+  // Groups are dealt to folds in their sorted order, so that every fold gets some whatever
+  // the group numbers are (held-out runs are 1 in 10, so run % folds may be the same for all).
+  std::map<int64_t, int> ordinal;
+  for (const LabelledFace& f : real) ordinal.emplace(f.group, 0);
+  for (const LabelledFace& f : probes) ordinal.emplace(f.group, 0);
+  int next = 0;
+  for (auto& [group, number] : ordinal) number = next++;
+  auto fold_of = [&](int64_t group) { return ordinal.at(group) % folds; };
   for (int fold = 0; fold < folds; ++fold) {
     std::vector<size_t> mine;
     for (size_t i = 0; i < probes.size(); ++i) {

@@ -1,0 +1,178 @@
+// eval on real faces (the shared clips, label slow): its metrics on renderers whose
+// answers are known, and `faceswap eval` on the fixture's trained lite model.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "e2e_fixtures.h"
+#include "faceswap/eval/eval_faces.h"
+#include "faceswap/eval/evaluate.h"
+#include "faceswap/eval/metrics.h"
+#include "faceswap/face/alignments_file.h"
+#include "faceswap/model/model_info.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace faceswap::test {
+namespace {
+
+// All faces of the fixture's extract folders, split by run: one run in four is measured,
+// the others are a pool of real faces the recogniser never sees.
+struct Faces {
+  std::vector<eval::IdentityFaces> measured;
+  std::vector<std::vector<cv::Mat>> pool;  // by identity
+};
+
+Faces LoadFixtureFaces() {
+  model::ModelInfo info;
+  info.identities = {"a", "b"};
+  eval::EvalFacesOptions options;
+  options.model_dir = MakeTempDir("eval_model");  // nothing is extracted: the inputs are extract folders
+  options.inputs = {{"a", {ExtractedFaces("a")}}, {"b", {ExtractedFaces("b")}}};
+  options.max_faces = 0;
+  Faces faces;
+  for (eval::IdentityFaces& identity : eval::LoadEvalFaces(info, options)) {
+    eval::IdentityFaces measured{identity.name, {}};
+    faces.pool.emplace_back();
+    for (eval::EvalFace& f : identity.faces) {
+      if (f.run % 4 == 0) {
+        measured.faces.push_back(std::move(f));
+      } else {
+        faces.pool.back().push_back(f.crop);
+      }
+    }
+    faces.measured.push_back(std::move(measured));
+  }
+  return faces;
+}
+
+eval::EvalOptions FullSizeOptions() {
+  eval::EvalOptions options;
+  options.align.size = 256;  // the extract crops' size: a renderer may hand them back unchanged
+  options.align.coverage = 1.5;
+  return options;
+}
+
+void Print(const eval::EvalReport& report) {
+  for (const auto& d : report.directions) {
+    std::printf("%s->%s faces %d psnr %.2f ssim %.3f target %.2f source %.2f real %.2f lm %.4f (p90 %.4f) "
+                "temporal %.3f (%d pairs) seam %.3f\n",
+                d.source.c_str(), d.target.c_str(), d.faces, d.psnr, d.ssim, d.target_share, d.source_share,
+                d.real_accuracy, d.landmark_error, d.landmark_error_p90, d.temporal_ratio, d.pairs, d.seam);
+  }
+}
+
+TEST(EvalSlow, AModelThatReturnsItsInputScoresAsTheSourceWithNoChange) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const Faces faces = LoadFixtureFaces();
+  const eval::FaceRenderer unchanged = [](const std::vector<cv::Mat>& crops, int) {
+    std::vector<model::SwapOutput> out;
+    for (const cv::Mat& c : crops) out.push_back({c.clone(), {}});
+    return out;
+  };
+  const eval::EvalReport report = eval::Evaluate(faces.measured, unchanged, FullSizeOptions());
+  Print(report);
+  ASSERT_EQ(report.directions.size(), 2u);
+  for (const auto& d : report.directions) {
+    EXPECT_GT(d.faces, 40);
+    EXPECT_EQ(d.frames, d.faces);  // one face per frame (extracted with --face-select largest)
+    EXPECT_GT(d.pairs, d.faces / 2);
+    EXPECT_EQ(d.psnr, eval::kPsnrIdentical);
+    EXPECT_NEAR(d.ssim, 1.0, 1e-9);
+    // Identity: what the recogniser says of real faces, and nothing of the other person.
+    EXPECT_GE(d.source_share, 0.85);
+    EXPECT_LE(d.target_share, 0.15);
+    EXPECT_NEAR(d.source_share, d.real_accuracy, 0.1);
+    // The face is resampled twice (into the crop and back), nothing more.
+    EXPECT_LT(d.landmark_error, 0.02);
+    EXPECT_NEAR(d.temporal_ratio, 1.0, 0.05);
+    EXPECT_NEAR(d.seam, 1.0, 0.1);
+  }
+}
+
+TEST(EvalSlow, SwappingInAnotherPersonsRealFaceScoresAsThatPerson) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const Faces faces = LoadFixtureFaces();
+  std::map<int, size_t> next;
+  // The "model" draws identity t as real faces of t from the pool, in turn.
+  const eval::FaceRenderer other_person = [&](const std::vector<cv::Mat>& crops, int identity) {
+    std::vector<model::SwapOutput> out;
+    const auto& pool = faces.pool.at(static_cast<size_t>(identity));
+    for (const cv::Mat& c : crops) {
+      cv::Mat face;
+      cv::resize(pool[next[identity]++ % pool.size()], face, c.size(), 0, 0, cv::INTER_AREA);
+      out.push_back({face, {}});
+    }
+    return out;
+  };
+  const eval::EvalReport report = eval::Evaluate(faces.measured, other_person, FullSizeOptions());
+  Print(report);
+  ASSERT_EQ(report.directions.size(), 2u);
+  for (const auto& d : report.directions) {
+    EXPECT_GE(d.target_share, 0.8) << d.source << " -> " << d.target;
+    EXPECT_LE(d.source_share, 0.2) << d.source << " -> " << d.target;
+    // Another face in the same place: its landmarks are not the original's.
+    EXPECT_GT(d.landmark_error, 0.03);
+  }
+}
+
+TEST(EvalSlow, EvalCommandMeasuresTheHeldOutFacesOfTheTrainingFolders) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path out = MakeTempDir("eval_cli") / "report.json";
+  const fs::path chart = out.parent_path() / "chart.png";
+  const CommandResult result =
+      RunFaceswap("eval -m " + model.string() + " --out " + out.string() + " --chart " + chart.string());
+  EXPECT_NE(result.output.find("->target"), std::string::npos) << result.output;
+  std::ifstream in(out);
+  ASSERT_TRUE(in) << out;
+  const nlohmann::json report = nlohmann::json::parse(in);
+  EXPECT_TRUE(fs::is_regular_file(chart));
+  EXPECT_NE(report.at("faces_from").get<std::string>().find("held-out"), std::string::npos);
+  ASSERT_EQ(report.at("directions").size(), 2u);
+  for (const auto& d : report.at("directions")) {
+    const std::string who = d.at("source").get<std::string>();
+    // Exactly the faces train left out.
+    const auto alignments = face::LoadAlignments(ExtractedFaces(who) / face::kAlignmentsFileName);
+    int held_out = 0, index = 0;
+    for (const auto& s : alignments.sources) {
+      for (size_t i = 0; i < s.faces.size(); ++i) held_out += face::IsHeldOut(index++) ? 1 : 0;
+    }
+    EXPECT_EQ(d.at("faces").get<int>(), held_out) << who;
+    EXPECT_GT(d.at("reconstruction").at("psnr_db").get<double>(), 12.0);
+    EXPECT_GT(d.at("landmarks").at("frames").get<int>(), 0);
+    for (const char* share : {"target_share", "source_share"}) {
+      const double v = d.at("identity").at(share).get<double>();
+      EXPECT_TRUE(v >= 0 && v <= 1) << share;
+    }
+  }
+}
+
+TEST(EvalSlow, EvalCommandRefusesModelsItCannotJudge) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const fs::path dir = MakeTempDir("eval_errors");
+  CommandResult r = RunCommand(FaceswapBinary().string() + " eval -m " + dir.string());
+  EXPECT_EQ(r.exit_code, 5) << r.output;  // not a model
+  EXPECT_NE(r.output.find("model.json"), std::string::npos) << r.output;
+
+  // A model that does not say what it trained on needs inputs named.
+  const fs::path model = dir / "model";
+  fs::copy(TrainedLiteModel(), model, fs::copy_options::recursive);
+  nlohmann::json info = nlohmann::json::parse(std::ifstream(model / "model.json"));
+  info.erase("training_faces");
+  std::ofstream(model / "model.json") << info.dump(2);
+  r = RunCommand(FaceswapBinary().string() + " eval -m " + model.string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--a"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(model / "eval.json"));
+}
+
+}  // namespace
+}  // namespace faceswap::test
