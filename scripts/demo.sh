@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job of the quick start: the whole pipeline on the shared sample clips.
 #   extract both people -> train a lite model -> swap person_b's clip into person_a
+#   -> measure the swap on held-out faces (faceswap eval)
 #
 # Usage: scripts/demo.sh [WORK_DIR]      (default: demo/ in the repository, git-ignored)
 #   DEMO_TRAIN_TIME=10m   how long to train (a lite model is recognisable after ~10 min on 2 cores)
@@ -33,6 +34,9 @@ echo "==> train: lite model for $train_time (Ctrl-C saves and stops; re-run to c
 echo "==> convert: person_b's clip with her face drawn as person_a"
 "$bin" convert "$samples/clips/person_b.mp4" -o "$work/person_b_as_a.mp4" -m "$work/model" --to a --preview 4
 
+echo "==> eval: how good the swaps are, on faces the model did not train on"
+"$bin" eval -m "$work/model"
+
 echo
 echo "done: $work/person_b_as_a.mp4 (before/after frames in $work/person_b_as_a-preview/,"
-echo "      training previews in $work/model/preview.png)"
+echo "      training previews in $work/model/preview.png, quality report in $work/model/eval.json)"
