@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace faceswap::bench {
@@ -13,15 +14,18 @@ void TimingReporter::ReportRuns(const std::vector<Run>& runs) {
   for (const Run& run : runs) {
     // Aggregates (mean, stddev of repetitions) are derived from the iteration runs.
     if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-    Sum& sum = sums_[run.run_name.function_name];
-    sum.seconds += run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-    ++sum.runs;
+    runs_[run.run_name.function_name].push_back(run.GetAdjustedRealTime() /
+                                                benchmark::GetTimeUnitMultiplier(run.time_unit));
   }
 }
 
 std::map<std::string, double> TimingReporter::seconds() const {
   std::map<std::string, double> out;
-  for (const auto& [name, sum] : sums_) out[name] = sum.seconds / sum.runs;
+  for (auto [name, times] : runs_) {
+    std::sort(times.begin(), times.end());
+    const size_t middle = times.size() / 2;
+    out[name] = times.size() % 2 ? times[middle] : 0.5 * (times[middle - 1] + times[middle]);
+  }
   return out;
 }
 

@@ -18,8 +18,9 @@
 
 namespace faceswap::bench {
 
-// Google Benchmark's console output (table form), also keeping each benchmark's mean wall time per
-// iteration (over its repetitions) in seconds.
+// Google Benchmark's console output (table form), also keeping each benchmark's wall time
+// per iteration in seconds: the median over its repetitions (--benchmark_repetitions),
+// which a single slow repetition on a shared machine does not move.
 class TimingReporter : public benchmark::ConsoleReporter {
  public:
   TimingReporter();  // colours only when stdout is a terminal
@@ -28,11 +29,7 @@ class TimingReporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> seconds() const;
 
  private:
-  struct Sum {
-    double seconds = 0.0;
-    int runs = 0;
-  };
-  std::map<std::string, Sum> sums_;
+  std::map<std::string, std::vector<double>> runs_;
 };
 
 class ReferenceTable {
