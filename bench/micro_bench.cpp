@@ -5,6 +5,7 @@
 // Usage: micro_bench [--markdown FILE] [Google Benchmark flags]
 //   micro_bench --benchmark_filter='Blend|Color' --benchmark_min_time=0.2
 //   micro_bench --markdown bench.md   also writes | benchmark | time | reference | ratio |
+//     (with --benchmark_repetitions=N, each time is the median of the N repetitions)
 // Sample media: $FACESWAP_SAMPLES, else ../shared/data beside the source tree; without it
 // micro_bench says so and exits 1. LibTorch runs on all cores (model::SetCpuThreads(0)).
 // scripts/bench.sh runs it with a short --benchmark_min_time.
