@@ -3,13 +3,25 @@
 # clip (crf 18, preset medium, audio copied), in the same run, with the busy time of
 # each convert stage. Prints a Markdown table.
 #
-# Usage: scripts/bench_convert.sh [MODEL]   (default: demo/model, made by scripts/demo.sh;
-#        when absent, a lite model is trained for 200 steps first, in /tmp)
+# Usage: scripts/bench_convert.sh [OPTIONS] [MODEL]   (default: demo/model, made by
+#        scripts/demo.sh; when absent, a lite model is trained for 200 steps first, in /tmp)
+#   --clip NAME   only this shared clip (person_a, person_b; repeatable; default both)
+#   --seconds N   only the first N seconds of each clip (cut by stream copy, no re-encode)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/src/cli/faceswap
 samples=${FACESWAP_SAMPLES:-../shared/data}
 work=${BENCH_DIR:-/tmp/faceswap-bench-convert}
+clips=()
+cut_seconds=""
+while [[ $# -gt 0 && $1 == --* ]]; do
+  case $1 in
+    --clip) clips+=("$samples/clips/$2.mp4"); shift 2 ;;
+    --seconds) cut_seconds=$2; shift 2 ;;
+    *) echo "bench_convert.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ ${#clips[@]} -gt 0 ]] || clips=("$samples/clips/person_a.mp4" "$samples/clips/person_b.mp4")
 model=${1:-demo/model}
 mkdir -p "$work"
 
@@ -27,8 +39,14 @@ fi
 seconds() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'; }
 echo "| clip | frames | ffmpeg transcode | faceswap convert | ratio (convert/ffmpeg fps) | busy s: decode / track / model / blend / encode |"
 echo "| --- | --- | --- | --- | --- | --- |"
-for clip in "$samples/clips/person_a.mp4" "$samples/clips/person_b.mp4"; do
+for clip in "${clips[@]}"; do
   name=$(basename "$clip")
+  label=$name
+  if [[ -n $cut_seconds ]]; then
+    ffmpeg -nostdin -v error -y -i "$clip" -t "$cut_seconds" -c copy "$work/first${cut_seconds}s_$name"
+    clip="$work/first${cut_seconds}s_$name"
+    label="$name (first ${cut_seconds} s)"
+  fi
   frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$clip")
   t0=$(date +%s%N)
   ffmpeg -v error -y -i "$clip" -c:v libx264 -crf 18 -preset medium -c:a copy "$work/plain_$name"
@@ -38,8 +56,8 @@ for clip in "$samples/clips/person_a.mp4" "$samples/clips/person_b.mp4"; do
   ff=$(seconds "$t0" "$t1")
   fs=$(seconds "$t1" "$t2")
   stages=$(grep -o 'decode [0-9.]*, track [0-9.]*, model [0-9.]*, blend [0-9.]*, encode [0-9.]*' "$work/convert_$name.log" |
-           sed 's/[a-z]* //g; s/, / \/ /g')
-  echo "| $name | $frames | ${ff} s ($(awk -v f="$frames" -v s="$ff" 'BEGIN{printf "%.1f", f/s}') fps) |" \
+           sed 's/[a-z][a-z]* //g; s/, / \/ /g')
+  echo "| $label | $frames | ${ff} s ($(awk -v f="$frames" -v s="$ff" 'BEGIN{printf "%.1f", f/s}') fps) |" \
        "${fs} s ($(awk -v f="$frames" -v s="$fs" 'BEGIN{printf "%.1f", f/s}') fps) |" \
        "$(awk -v a="$ff" -v b="$fs" 'BEGIN{printf "%.2f", a/b}') | $stages |"
 done

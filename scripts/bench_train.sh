@@ -36,7 +36,7 @@ for preset in "${presets[@]}"; do
        --threads "$threads" | tail -1)
   c=$(echo "$cpp" | sed 's/.*"samples_per_second": \([0-9.]*\).*/\1/')
   p=$(echo "$py" | sed 's/.*"samples_per_second": \([0-9.]*\).*/\1/')
-  echo "| $preset | $c | $p | $(awk -v a="$c" -v b="$p" 'BEGIN { printf "%.2f", a / b }') |"
+  awk -v n="$preset" -v a="$c" -v b="$p" 'BEGIN { printf "| %s | %.2f | %.2f | %.2f |\n", n, a, b, a / b }'
 done
 echo
 echo "($threads threads, ${seconds}s per run, $(nproc) cores, $(date -u +%F))"
