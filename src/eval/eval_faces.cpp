@@ -19,17 +19,6 @@ namespace {
 
 constexpr int64_t kRunsPerFolder = 1'000'000'000;  // keeps run numbers of different folders apart
 
-fs::path Absolute(const fs::path& path) {
-  std::error_code ec;
-  const fs::path a = fs::weakly_canonical(fs::absolute(path), ec);
-  return ec ? fs::absolute(path).lexically_normal() : a;
-}
-
-bool IsExtractFolder(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec) && fs::is_regular_file(path / face::kAlignmentsFileName, ec);
-}
-
 // Faces of `folder` (only those of `sources` when not empty; only held-out ones when
 // `held_out_only`), appended to `out`.
 void ReadFolder(const fs::path& folder, const std::set<fs::path>& sources, bool held_out_only, int64_t folder_number,
@@ -99,7 +88,7 @@ std::vector<IdentityFaces> LoadEvalFaces(const model::ModelInfo& info, const Eva
     std::set<fs::path> trained_folders;
     for (const model::TrainingFaces& t : info.training_faces) {
       if (t.identity != name) continue;
-      for (const std::string& folder : t.folders) trained_folders.insert(Absolute(folder));
+      for (const std::string& folder : t.folders) trained_folders.insert(face::AbsolutePath(folder));
     }
     const auto given = o.inputs.find(name);
     if (given == o.inputs.end() || given->second.empty()) {
@@ -117,8 +106,8 @@ std::vector<IdentityFaces> LoadEvalFaces(const model::ModelInfo& info, const Eva
       std::vector<fs::path> raw;
       for (const fs::path& input : given->second) {
         core::RequireExists(input);
-        const fs::path folder = Absolute(input);
-        if (IsExtractFolder(folder)) {
+        const fs::path folder = face::AbsolutePath(input);
+        if (face::IsExtractFolder(folder)) {
           const bool trained = trained_folders.count(folder) > 0;
           ReadFolder(folder, {}, trained && held_out_recorded, folder_number++, identity.faces);
           notes.push_back(name + ": " + input.string() + (trained ? " (held-out faces)" : " (all faces)"));
@@ -154,7 +143,7 @@ std::vector<IdentityFaces> LoadEvalFaces(const model::ModelInfo& info, const Eva
                      extract.output_dir.string());
         pipeline::Extract(extract);
         std::set<fs::path> wanted;
-        for (const fs::path& s : pipeline::ExpandInputs(raw)) wanted.insert(Absolute(s));
+        for (const fs::path& s : pipeline::ExpandInputs(raw)) wanted.insert(face::AbsolutePath(s));
         ReadFolder(extract.output_dir, wanted, false, folder_number++, identity.faces);
         for (const fs::path& input : raw) notes.push_back(name + ": " + input.string() + " (all faces)");
       }

@@ -182,11 +182,16 @@ class DirectionRun {
         std::vector<cv::Point> integer_points;
         for (const auto& p : points) integer_points.emplace_back(cvRound(p.x), cvRound(p.y));
         cv::convexHull(integer_points, hull);
-        cv::Mat mask = cv::Mat::zeros(original.size(), CV_8UC1);
-        cv::fillConvexPoly(mask, hull, cv::Scalar(255));
-        source_change_ += MeanChange(prev.original, original, mask);
-        swapped_change_ += MeanChange(prev.swapped, swapped, mask);
-        ++pairs_;
+        // Only the hull's box is looked at: no frame-sized mask per pair.
+        const cv::Rect box = cv::boundingRect(hull) & cv::Rect(0, 0, original.cols, original.rows);
+        if (!box.empty()) {
+          for (cv::Point& p : hull) p -= box.tl();
+          cv::Mat mask = cv::Mat::zeros(box.size(), CV_8UC1);
+          cv::fillConvexPoly(mask, hull, cv::Scalar(255));
+          source_change_ += MeanChange(prev.original(box), original(box), mask);
+          swapped_change_ += MeanChange(prev.swapped(box), swapped(box), mask);
+          ++pairs_;
+        }
       }
       prev.frame = f.record.frame;
       prev.run = f.run;

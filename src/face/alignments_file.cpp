@@ -15,12 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-fs::path Absolute(const fs::path& p) {
-  std::error_code ec;
-  fs::path a = fs::weakly_canonical(fs::absolute(p), ec);
-  return ec ? fs::absolute(p).lexically_normal() : a;
-}
-
 json FaceToJson(const FaceRecord& f) {
   json landmarks = json::array();
   for (const auto& p : f.points) landmarks.push_back({p.x, p.y});
@@ -60,8 +54,19 @@ FaceRecord FaceFromJson(const json& j) {
 
 }  // namespace
 
+fs::path AbsolutePath(const fs::path& p) {
+  std::error_code ec;
+  fs::path a = fs::weakly_canonical(fs::absolute(p), ec);
+  return ec ? fs::absolute(p).lexically_normal() : a;
+}
+
+bool IsExtractFolder(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::is_regular_file(path / kAlignmentsFileName, ec);
+}
+
 const SourceRecord* AlignmentsFile::Find(const fs::path& path) const {
-  const fs::path key = Absolute(path);
+  const fs::path key = AbsolutePath(path);
   for (const auto& s : sources) {
     if (s.path == key) return &s;
   }

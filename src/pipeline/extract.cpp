@@ -29,12 +29,6 @@ bool HasImageExtension(const fs::path& path) {
          ext == ".webp";
 }
 
-fs::path Absolute(const fs::path& p) {
-  std::error_code ec;
-  fs::path a = fs::weakly_canonical(fs::absolute(p), ec);
-  return ec ? fs::absolute(p).lexically_normal() : a;
-}
-
 // Crop names start with the source's stem plus a hash of its full path, so two clips
 // called take1.mp4 in different folders do not overwrite each other's crops.
 std::string CropPrefix(const fs::path& source) {
@@ -75,13 +69,13 @@ std::vector<fs::path> ExpandInputs(const std::vector<fs::path>& inputs) {
     if (fs::is_directory(input)) {
       std::vector<fs::path> images;
       for (const auto& entry : fs::directory_iterator(input)) {
-        if (entry.is_regular_file() && HasImageExtension(entry.path())) images.push_back(Absolute(entry.path()));
+        if (entry.is_regular_file() && HasImageExtension(entry.path())) images.push_back(face::AbsolutePath(entry.path()));
       }
       if (images.empty()) throw InputError(input, "folder holds no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
       std::sort(images.begin(), images.end());
       sources.insert(sources.end(), images.begin(), images.end());
     } else {
-      sources.push_back(Absolute(input));
+      sources.push_back(face::AbsolutePath(input));
     }
   }
   // The same file named twice is one source.

@@ -16,11 +16,6 @@ namespace fs = std::filesystem;
 namespace faceswap::train {
 namespace {
 
-bool IsExtractFolder(const fs::path& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec) && fs::is_regular_file(path / face::kAlignmentsFileName, ec);
-}
-
 // Appends the faces of one extract folder, leaving the held-out ones out.
 void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set) {
   const fs::path file = dir / face::kAlignmentsFileName;
@@ -31,7 +26,7 @@ void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, Fac
   } else if (set.alignment_template != alignments.template_name || std::abs(set.coverage - alignments.coverage) > 1e-9) {
     throw InputError(file, "faces were aligned differently from the other inputs (template or coverage differs)");
   }
-  set.folders.push_back(fs::absolute(dir).lexically_normal());
+  set.folders.push_back(face::AbsolutePath(dir));
   int64_t index = 0;
   for (const face::SourceRecord& source : alignments.sources) {
     for (const face::FaceRecord& record : source.faces) {
@@ -83,7 +78,7 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
     std::vector<fs::path> raw;
     for (const fs::path& input : source.inputs) {
       core::RequireExists(input);
-      if (IsExtractFolder(input)) {
+      if (face::IsExtractFolder(input)) {
         ReadExtractFolder(input, options, set);
       } else {
         raw.push_back(input);

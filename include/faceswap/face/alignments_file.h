@@ -69,6 +69,12 @@ inline constexpr const char* kHoldoutRule = "runs of 4 faces, 1 run in 10";
 inline int64_t HoldoutRun(int64_t face_index) { return face_index / kHoldoutRun; }
 inline bool IsHeldOut(int64_t face_index) { return HoldoutRun(face_index) % kHoldoutEvery == kHoldoutEvery - 1; }
 
+// The form source paths and face folders are recorded and compared in: absolute, with
+// symbolic links resolved (as far as the path exists).
+std::filesystem::path AbsolutePath(const std::filesystem::path& path);
+// A folder `faceswap extract` wrote (it holds an alignments file).
+bool IsExtractFolder(const std::filesystem::path& path);
+
 // Size and modification time of `path` for SourceRecord's identity check.
 void StatSource(const std::filesystem::path& path, uint64_t& file_size, int64_t& mtime_ns);
 
