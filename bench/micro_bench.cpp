@@ -34,7 +34,7 @@
 #include "faceswap/core/log.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/detector.h"
-#include "faceswap/face/landmark_model.h"
+#include "faceswap/face/model_files.h"
 #include "faceswap/model/device.h"
 #include "faceswap/pipeline/composite.h"
 #include "faceswap/video/reader.h"
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     const fs::path clip = FindClip();
     const int threads = model::SetCpuThreads(0);
     face::Detector detector{face::DetectorOptions{}};
-    bench::PlainDlib dlib(face::ResolveLandmarkModel());
+    bench::PlainDlib dlib(face::ResolveModelFile(face::ModelFile::kLandmarks68));
     Inputs inputs = MakeInputs(FirstFrameWithFace(clip, detector));
 
     bench::ReferenceTable table;

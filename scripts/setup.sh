@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, step 1: install what is missing, build, and run the main job.
 #
-#   bash scripts/setup.sh              # deps + build + demo (scripts/demo.sh)
-#   bash scripts/setup.sh --deps-only  # only the Debian packages
-#   bash scripts/setup.sh --no-demo    # deps + build
+#   bash scripts/setup.sh              # deps + networks + build + demo (scripts/demo.sh)
+#   bash scripts/setup.sh --deps-only  # only the Debian packages and dlib's networks
+#   bash scripts/setup.sh --no-demo    # deps + networks + build
 #
-# Idempotent: packages already installed are not touched, the build is incremental.
-# Needs root for apt-get; as another user it prints the exact sudo line and stops.
+# Idempotent: packages already installed are not touched, networks already fetched are
+# kept, the build is incremental. Run it as yourself: apt-get runs directly as root, and
+# through sudo otherwise (it asks for your password only when a package is missing). The
+# networks go to your ~/.cache/faceswap/models (scripts/fetch_models.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg
+  ffmpeg bzip2
 )
 
 missing=()
@@ -41,19 +43,31 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]})); then
-  cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  as_root=()
   if [[ $(id -u) -ne 0 ]]; then
-    echo "setup.sh: these Debian packages are missing; install them with:" >&2
-    echo "  sudo apt-get update && sudo $cmd" >&2
-    echo "then run scripts/setup.sh again." >&2
-    exit 1
+    if ! command -v sudo >/dev/null; then
+      echo "setup.sh: these Debian packages are missing and sudo is not installed; as root, run:" >&2
+      echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+      echo "then run scripts/setup.sh again." >&2
+      exit 1
+    fi
+    as_root=(sudo)
+    echo "==> installing ${#missing[@]} Debian packages with sudo: ${missing[*]}"
+  else
+    echo "==> installing ${#missing[@]} Debian packages: ${missing[*]}"
   fi
-  echo "==> installing ${#missing[@]} Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  $cmd
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 else
   echo "==> all Debian packages present"
+fi
+
+# dlib's face-recognition and CNN-detector networks: into the cache of the user who asked
+# (also when this script was started with sudo).
+if [[ $(id -u) -eq 0 && -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then
+  sudo -u "$SUDO_USER" -H bash scripts/fetch_models.sh
+else
+  bash scripts/fetch_models.sh
 fi
 
 ((deps_only)) && exit 0

@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "faceswap/core/error.h"
-#include "faceswap/face/landmark_model.h"
+#include "faceswap/face/model_files.h"
 
 namespace faceswap::face {
 
@@ -65,7 +65,7 @@ struct Detector::Impl {
 Detector::Detector(const DetectorOptions& options) : impl_(std::make_unique<Impl>()) {
   options.Check();
   impl_->options = options;
-  const std::filesystem::path model = ResolveLandmarkModel(options.landmark_model);
+  const std::filesystem::path model = ResolveModelFile(ModelFile::kLandmarks68, options.landmark_model);
   try {
     dlib::deserialize(model.string()) >> impl_->predictor;
   } catch (const std::exception& e) {

@@ -31,7 +31,7 @@ struct DetectorOptions {
   bool upsample_when_empty = true;
   // Faces whose box is narrower than this (frame pixels) are dropped.
   int min_face_size = 40;
-  // The 68-point model; unset: face::ResolveLandmarkModel's default.
+  // The 68-point model; unset: face::ResolveModelFile's search (model_files.h).
   std::optional<std::filesystem::path> landmark_model;
 
   void Check() const;  // throws UsageError
