@@ -15,12 +15,14 @@ namespace {
 struct ExtractArgs {
   pipeline::ExtractOptions options;
   std::string face_select = "all";
+  std::string detector = "auto";
   bool no_tracking = false;
 };
 
 void RunExtract(ExtractArgs& args, const GlobalOptions& global) {
   pipeline::ExtractOptions& o = args.options;
   face::ParseFaceSelection(args.face_select, o.tracker);
+  o.detector.kind = face::ParseDetectorKind(args.detector);
   if (args.no_tracking) o.tracking = false;
   o.threads = global.threads;
   o.show_progress = core::CurrentVerbosity() != core::Verbosity::kQuiet;
@@ -28,6 +30,18 @@ void RunExtract(ExtractArgs& args, const GlobalOptions& global) {
   spdlog::info("extract: {} faces from {} of {} frames looked at ({} sources done, {} already done) in {:.1f} s, {:.1f} frames/s",
                stats.faces_saved, stats.frames_with_face, stats.frames_processed, stats.sources_done,
                stats.sources_skipped, stats.seconds, stats.FramesPerSecond());
+  for (size_t i = 0; i < stats.people.size(); ++i) {
+    const face::PersonSummary& p = stats.people[i];
+    std::string sources;
+    for (const auto& name : p.sources) sources += (sources.empty() ? "" : ", ") + name;
+    spdlog::info("person {}: {} face{} in {} track{} ({}){}", p.person + 1, p.faces, p.faces == 1 ? "" : "s", p.tracks,
+                 p.tracks == 1 ? "" : "s",
+                 sources, i < stats.person_folders.size() ? " -> " + stats.person_folders[i].string() : "");
+  }
+  if (!stats.person_folders.empty()) {
+    spdlog::info("contact sheets: {} and person_N/contact.png; train on a person with --a {}",
+                 (o.output_dir / "people.png").string(), stats.person_folders.front().string());
+  }
 }
 
 }  // namespace
@@ -39,7 +53,8 @@ Command AddExtractCommand(CLI::App& app, const GlobalOptions& global) {
       "extract",
       "Find, align and save the faces of clips, images or folders.\n"
       "Writes aligned PNG crops and alignments.json (format in README.md) to the output folder.\n"
-      "Running it again skips sources that are already complete there.");
+      "Running it again skips sources that are already complete there. The faces are grouped\n"
+      "into people; --by-identity writes a folder per person to train on.");
   sub->add_option("inputs", o.inputs, "Videos, images or folders of images")->required();
   sub->add_option("-o,--output", o.output_dir, "Folder for face images and alignments.json (created if missing)")->required();
   sub->add_option("--size", o.align.size, "Side of the aligned face images in pixels")
@@ -63,6 +78,14 @@ Command AddExtractCommand(CLI::App& app, const GlobalOptions& global) {
                   "(it also runs when tracking fails); 1 detects on every frame")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sub->add_option("--detector", args->detector,
+                  "Face detector: hog (fast, frontal faces), cnn (finds turned faces, ~10x slower) or auto "
+                  "(HOG, and the CNN now and then where HOG finds nothing)")
+      ->check(CLI::IsMember({"hog", "cnn", "auto"}))
+      ->capture_default_str();
+  sub->add_flag("--by-identity", o.by_identity,
+                "Group the faces into people (face-recognition network) and write OUTPUT/person_N/ folders, "
+                "each a training input with a contact.png, plus OUTPUT/people.png");
   sub->add_flag("--no-tracking", args->no_tracking, "Detect faces on every frame (same as --redetect-every 1)");
   sub->add_flag("!--no-smooth", o.tracker.smooth, "Do not smooth landmarks over time (One-Euro filter)");
   sub->add_option("--upsample", o.detector.upsample, "Upsample frames N times before detection to find small faces (slow)")

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -20,14 +21,22 @@ json FaceToJson(const FaceRecord& f) {
   for (const auto& p : f.points) landmarks.push_back({p.x, p.y});
   json to_crop = json::array();
   for (int i = 0; i < 6; ++i) to_crop.push_back(f.to_crop.val[i]);
-  return {{"frame", f.frame},
-          {"seconds", f.seconds},
-          {"track", f.track_id},
-          {"score", f.score},
-          {"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
-          {"landmarks", std::move(landmarks)},
-          {"to_crop", std::move(to_crop)},
-          {"file", f.file}};
+  json j = {{"frame", f.frame},
+            {"seconds", f.seconds},
+            {"track", f.track_id},
+            {"score", f.score},
+            {"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
+            {"landmarks", std::move(landmarks)},
+            {"to_crop", std::move(to_crop)},
+            {"file", f.file}};
+  if (f.descriptor) {
+    // Five decimals keep distances to 1e-4 and the file a third of full precision's size.
+    json d = json::array();
+    for (float v : *f.descriptor) d.push_back(std::round(static_cast<double>(v) * 1e5) / 1e5);
+    j["descriptor"] = std::move(d);
+  }
+  if (f.person >= 0) j["person"] = f.person;
+  return j;
 }
 
 FaceRecord FaceFromJson(const json& j) {
@@ -49,6 +58,16 @@ FaceRecord FaceFromJson(const json& j) {
   if (!m.is_array() || m.size() != 6) throw std::runtime_error("to_crop must hold 6 numbers");
   for (int i = 0; i < 6; ++i) f.to_crop.val[i] = m[i].get<double>();
   f.file = j.at("file").get<std::string>();
+  if (j.contains("descriptor")) {
+    const json& d = j.at("descriptor");
+    if (!d.is_array() || d.size() != kDescriptorSize) {
+      throw std::runtime_error("descriptor must hold " + std::to_string(kDescriptorSize) + " numbers");
+    }
+    Descriptor descriptor{};
+    for (int i = 0; i < kDescriptorSize; ++i) descriptor[i] = d[i].get<float>();
+    f.descriptor = descriptor;
+  }
+  f.person = j.value("person", -1);
   return f;
 }
 

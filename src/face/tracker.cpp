@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "faceswap/core/error.h"
 #include "faceswap/face/align.h"
+#include "faceswap/face/identity.h"
 
 namespace faceswap::face {
 
@@ -43,8 +45,13 @@ void ParseFaceSelection(const std::string& text, TrackerOptions& options) {
 namespace {
 
 constexpr int kPatchSize = 40;         // appearance patch side (pixels)
-constexpr int kIdentitySize = 96;      // LBPH identity crop side
 constexpr double kReferenceBlend = 0.1;  // per-frame update of a track's reference patch
+// DetectorKind::kAuto: when HOG finds nothing, the CNN (~0.85 s a frame here) runs at most
+// every kCnnEvery frames; each CNN pass that finds nothing doubles the wait, up to
+// kCnnEveryMax frames (a long stretch without faces costs little), and a face found or a
+// track lost resets it.
+constexpr int64_t kCnnEvery = 10;
+constexpr int64_t kCnnEveryMax = 160;
 
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
   const float inter = (a & b).area();
@@ -96,7 +103,12 @@ struct Tracker::Impl {
   cv::Mat patch32;
   cv::Mat ncc;
 
-  cv::Mat identity;  // kReference only: LBP histogram of the reference face
+  // kReference only: the network and the reference face's descriptor.
+  std::optional<IdentityEncoder> encoder;
+  Descriptor reference{};
+  // kAuto: frames until the CNN may run again, and the current wait.
+  int64_t cnn_wait = 0;
+  int64_t cnn_every = kCnnEvery;
 
   Impl(const TrackerOptions& o, const DetectorOptions& d) : options(o), detector(d) {}
 
@@ -167,41 +179,34 @@ struct Tracker::Impl {
     return true;
   }
 
-  // LBP histograms over a grid of cells of an aligned gray face (Ahonen, Hadid and
-  // Pietikainen, "Face Recognition with Local Binary Patterns", ECCV 2004): a light
-  // identity descriptor, enough to pick the reference person among a few faces.
-  static cv::Mat LbpHistogram(const cv::Mat& frame, const Landmarks& points) {
-    constexpr int kCells = 6;
-    const AlignedFace a = Align(frame, points, AlignOptions{kIdentitySize, 1.0});
-    cv::Mat gray;
-    cv::cvtColor(a.crop, gray, a.crop.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
-    cv::Mat hist(1, kCells * kCells * 256, CV_32F, cv::Scalar(0));
-    const int cell = kIdentitySize / kCells;
-    for (int y = 1; y < gray.rows - 1; ++y) {
-      for (int x = 1; x < gray.cols - 1; ++x) {
-        const uchar c = gray.at<uchar>(y, x);
-        int code = 0;
-        const int dx[8] = {-1, 0, 1, 1, 1, 0, -1, -1}, dy[8] = {-1, -1, -1, 0, 1, 1, 1, 0};
-        for (int k = 0; k < 8; ++k) code |= (gray.at<uchar>(y + dy[k], x + dx[k]) >= c) << k;
-        const int cx = std::min(x / cell, kCells - 1), cy = std::min(y / cell, kCells - 1);
-        hist.at<float>(0, (cy * kCells + cx) * 256 + code) += 1.f;
-      }
-    }
-    return hist;
-  }
-
   double IdentityDistance(const cv::Mat& frame, const Landmarks& points) {
-    return cv::compareHist(LbpHistogram(frame, points), identity, cv::HISTCMP_CHISQR_ALT);
+    return Distance(encoder->Encode(frame, points), reference);
   }
 
   void LoadReference() {
     const auto& path = *options.reference_image;
     cv::Mat image = cv::imread(path.string(), cv::IMREAD_COLOR);
     if (image.empty()) throw InputError(path, "reference face image cannot be read");
+    encoder.emplace();
     const std::vector<Face> faces = detector.Detect(image);
     if (faces.empty()) throw InputError(path, "no face found in the reference image");
     if (faces.size() > 1) spdlog::warn("{}: {} faces in the reference image; using the largest", path.string(), faces.size());
-    identity = LbpHistogram(image, faces.front().points);
+    reference = encoder->Encode(image, faces.front().points);
+  }
+
+  // The detector's boxes; in kAuto the CNN's turn comes only as often as kCnnEvery allows.
+  std::vector<Face> DetectBoxes(const cv::Mat& frame) {
+    const bool allow_cnn = detector.has_cnn() && cnn_wait <= 0;
+    const int64_t runs_before = detector.cnn_runs();
+    std::vector<Face> boxes = detector.DetectBoxes(frame, allow_cnn);
+    if (detector.cnn_runs() > runs_before) {
+      ++stats.cnn_runs;
+      spdlog::debug("frame {}: HOG found no face, the CNN {}", stats.frames - 1,
+                    boxes.empty() ? "none either" : std::to_string(boxes.size()));
+      cnn_every = boxes.empty() ? std::min(cnn_every * 2, kCnnEveryMax) : kCnnEvery;
+      cnn_wait = cnn_every;
+    }
+    return boxes;
   }
 
   std::vector<Face> Update(const cv::Mat& frame, double seconds) {
@@ -213,6 +218,7 @@ struct Tracker::Impl {
       dt = seconds - last_seconds;
     }
     last_seconds = seconds;
+    --cnn_wait;
 
     bool detect = tracks.empty() || ++frames_since_detection >= options.redetect_every;
     for (Track& t : tracks) {
@@ -225,6 +231,9 @@ struct Tracker::Impl {
       if (!t.alive) {
         ++stats.lost;
         detect = true;
+        // A lost face (a cut, a turn) is when the CNN is most worth its cost: no waiting.
+        cnn_wait = 0;
+        cnn_every = kCnnEvery;
       }
     }
     // Lost tracks stay until Redetect: a detection on the same face (overlapping and
@@ -258,7 +267,7 @@ struct Tracker::Impl {
   void Redetect(const cv::Mat& frame) {
     ++stats.detections;
     frames_since_detection = 0;
-    std::vector<Face> boxes = detector.DetectBoxes(frame);  // largest first
+    std::vector<Face> boxes = DetectBoxes(frame);  // largest first
     std::vector<bool> used(boxes.size(), false);
     // Greedy matching of tracks to detections by overlap.
     for (Track& t : tracks) {
@@ -305,7 +314,8 @@ struct Tracker::Impl {
         if (!used[j]) chosen = static_cast<int>(j);
       }
     } else {
-      double best = std::numeric_limits<double>::infinity();
+      // The nearest face, if it can be the same person at all.
+      double best = kSamePersonDistance;
       for (size_t j = 0; j < boxes.size(); ++j) {
         if (used[j]) continue;
         const Face f = detector.FitLandmarks(frame, boxes[j].box);
@@ -348,6 +358,8 @@ void Tracker::Reset() {
   impl_->tracks.clear();
   impl_->next_id = 0;
   impl_->frames_since_detection = 0;
+  impl_->cnn_wait = 0;
+  impl_->cnn_every = kCnnEvery;
   impl_->last_seconds = std::numeric_limits<double>::quiet_NaN();
 }
 

@@ -8,13 +8,18 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/progress.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/face/identity.h"
+#include "faceswap/face/model_files.h"
+#include "faceswap/pipeline/person_folders.h"
 #include "faceswap/video/reader.h"
 
 namespace faceswap::pipeline {
@@ -131,6 +136,18 @@ ExtractStats Extract(const ExtractOptions& options) {
     jobs.push_back(job);
   }
 
+  // Descriptors for grouping people: only when the network is there (a warning says what
+  // is missing); --by-identity cannot do without them.
+  const face::ModelFileStatus network = face::CheckModelFile(face::ModelFile::kFaceRecognition);
+  stats.described = network.problem.empty();
+  if (!stats.described) {
+    if (options.by_identity) throw InputError(network.path, network.problem);
+    if (!jobs.empty()) {
+      spdlog::warn("{}: {}; faces are not described, so people are not grouped", network.path.string(),
+                   network.problem);
+    }
+  }
+
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(cores);
   const int workers = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
@@ -148,6 +165,9 @@ ExtractStats Extract(const ExtractOptions& options) {
       face::TrackerOptions tracker_options = options.tracker;
       if (!options.tracking) tracker_options.redetect_every = 1;
       face::Tracker tracker(tracker_options, options.detector);  // loads the model once per worker
+      std::optional<face::IdentityEncoder> encoder;
+      if (stats.described) encoder.emplace(network.path);
+      std::map<int, int64_t> faces_of_track;
       face::AlignedFace aligned;
       video::Frame frame;
       std::vector<int> write_params = {cv::IMWRITE_PNG_COMPRESSION, 3};
@@ -169,13 +189,17 @@ ExtractStats Extract(const ExtractOptions& options) {
         reader_options.threads = decoder_threads;
         video::Reader reader(job.path, reader_options);
         tracker.Reset();
+        faces_of_track.clear();
         const bool still = reader.info().is_image_input;
         int64_t pending_progress = 0;
         while (!stop && reader.Next(frame)) {
           ++source_stats.frames_read;
           if (frame.index % options.every != 0) continue;
           ++source_stats.frames_processed;
-          if (still) tracker.Reset();  // images of a folder are unrelated
+          if (still) {  // images of a folder are unrelated
+            tracker.Reset();
+            faces_of_track.clear();
+          }
           const std::vector<face::Face> faces = tracker.Update(frame.bgr, frame.seconds);
           if (!faces.empty()) ++source_stats.frames_with_face;
           for (const face::Face& f : faces) {
@@ -191,6 +215,9 @@ ExtractStats Extract(const ExtractOptions& options) {
             rec.points = f.points;
             rec.to_crop = aligned.to_crop;
             rec.file = prefix + name;
+            if (encoder && faces_of_track[f.track_id]++ % face::kDescriptorEvery == 0) {
+              rec.descriptor = encoder->Encode(frame.bgr, f.points);
+            }
             const fs::path final_path = options.output_dir / rec.file;
             core::TemporaryFile tmp(core::TemporaryPathFor(final_path));
             if (!cv::imwrite(tmp.path().string(), aligned.crop, write_params)) {
@@ -254,7 +281,22 @@ ExtractStats Extract(const ExtractOptions& options) {
   }
   if (progress) progress->Finish();
   if (error) std::rethrow_exception(error);
-  if (jobs.empty() && !fs::exists(alignments_path)) face::SaveAlignments(file, alignments_path);
+
+  // People over the whole folder (new and earlier sources): cheap, so done every time.
+  bool regrouped = false;
+  if (stats.described || options.by_identity) {
+    std::vector<int> before;
+    for (const auto& source : file.sources) {
+      for (const auto& f : source.faces) before.push_back(f.person);
+    }
+    stats.people = face::GroupPeople(file);
+    size_t k = 0;
+    for (const auto& source : file.sources) {
+      for (const auto& f : source.faces) regrouped |= f.person != before[k++];
+    }
+  }
+  if (regrouped || (jobs.empty() && !fs::exists(alignments_path))) face::SaveAlignments(file, alignments_path);
+  if (options.by_identity) stats.person_folders = WritePersonFolders(options.output_dir, file, stats.people);
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }

@@ -32,6 +32,12 @@ face::AlignmentsFile Sample() {
     for (int i = 0; i < 68; ++i) f.points[i] = {static_cast<float>(i) + 0.125f, static_cast<float>(2 * i) + 0.5f};
     f.to_crop = cv::Matx23d(1.5, -0.25, 3.125, 0.25, 1.5, -7.5);
     f.file = "clip_000010_0.png";
+    if (k == 0) {
+      face::Descriptor d{};
+      for (int i = 0; i < face::kDescriptorSize; ++i) d[i] = 0.01f * static_cast<float>(i) - 0.6f;
+      f.descriptor = d;
+    }
+    f.person = k == 0 ? 1 : -1;
     source.faces.push_back(f);
   }
   file.sources.push_back(source);
@@ -65,6 +71,11 @@ TEST(AlignmentsFile, RoundTrip) {
     EXPECT_EQ(s.faces[k].points, o.faces[k].points);
     EXPECT_EQ(s.faces[k].file, o.faces[k].file);
     for (int i = 0; i < 6; ++i) EXPECT_DOUBLE_EQ(s.faces[k].to_crop.val[i], o.faces[k].to_crop.val[i]);
+    EXPECT_EQ(s.faces[k].person, o.faces[k].person);
+    ASSERT_EQ(s.faces[k].descriptor.has_value(), o.faces[k].descriptor.has_value());
+    if (o.faces[k].descriptor) {
+      EXPECT_LT(face::Distance(*s.faces[k].descriptor, *o.faces[k].descriptor), 1e-4);
+    }
   }
   EXPECT_NE(loaded.Find("/data/clip.mp4"), nullptr);
   EXPECT_EQ(loaded.Find("/data/other.mp4"), nullptr);

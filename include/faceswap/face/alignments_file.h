@@ -9,16 +9,24 @@
 //                  "every": 1, "complete": true, "frames_read": 624, "warning": "",
 //                  "faces": [ { "frame": 0, "seconds": 0.0, "track": 0, "score": 0.93,
 //                               "box": [x, y, w, h], "landmarks": [[x, y] x 68],
-//                               "to_crop": [a, b, c, d, e, f], "file": "clip_....png" } ] } ] }
+//                               "to_crop": [a, b, c, d, e, f], "file": "clip_....png",
+//                               "descriptor": [128 numbers], "person": 0 } ] } ] }
+//
+// "descriptor" (face-recognition descriptor, identity.h) is on the first face of each
+// track and then on one face in kDescriptorEvery of it; "person" (0 = the person with the
+// most faces in the file) on every face, from clustering the tracks' descriptors. Both are
+// optional: files written before them, or without the network, lack them.
 
 #include <opencv2/core.hpp>
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "faceswap/face/face.h"
+#include "faceswap/face/identity.h"
 
 namespace faceswap::face {
 
@@ -34,7 +42,12 @@ struct FaceRecord {
   Landmarks points{};      // frame pixels
   cv::Matx23d to_crop = cv::Matx23d::zeros();  // frame -> crop pixels
   std::string file;        // crop file name, relative to the alignments file's folder
+  std::optional<Descriptor> descriptor;  // on sampled faces only
+  int person = -1;         // -1: not grouped
 };
+
+// extract describes the first face of a track and then one in this many of its faces.
+inline constexpr int kDescriptorEvery = 10;
 
 struct SourceRecord {
   std::filesystem::path path;  // absolute

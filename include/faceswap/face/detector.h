@@ -1,6 +1,7 @@
 #pragma once
-// Face detection (dlib's HOG frontal face detector) and 68-point landmark fitting (dlib's
-// shape predictor, the iBUG 300-W model from Debian's libdlib-data).
+// Face detection (dlib's HOG frontal face detector, or dlib's CNN face detector for turned
+// and partly hidden faces) and 68-point landmark fitting (dlib's shape predictor, the
+// iBUG 300-W model from Debian's libdlib-data).
 //
 //   face::Detector detector(face::DetectorOptions{});
 //   for (const face::Face& f : detector.Detect(frame_bgr)) { ... f.points ... }
@@ -10,16 +11,28 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "faceswap/face/face.h"
 
 namespace faceswap::face {
 
+enum class DetectorKind {
+  kHog,   // dlib's HOG + linear SVM: fast (~60 ms a 960 px frame here), frontal faces
+  kCnn,   // dlib's MMOD CNN: finds turned faces too, ~10x slower
+  kAuto,  // HOG, and the CNN where HOG finds nothing (the tracker limits how often)
+};
+// "hog", "cnn" or "auto"; UsageError otherwise.
+DetectorKind ParseDetectorKind(const std::string& text);
+std::string ToString(DetectorKind kind);
+
 struct DetectorOptions {
+  DetectorKind kind = DetectorKind::kAuto;
   // HOG pyramid upsampling: each step doubles the image side and finds faces half as
   // large (dlib's HOG window is 80x80 pixels), at about 4x the cost.
   int upsample = 0;
@@ -33,13 +46,18 @@ struct DetectorOptions {
   int min_face_size = 40;
   // The 68-point model; unset: face::ResolveModelFile's search (model_files.h).
   std::optional<std::filesystem::path> landmark_model;
+  // The CNN runs on frames downscaled so that their longer side is at most this (about
+  // 0.85 s a frame at 480 px on this project's 2-core machine, 4 s at 960 px).
+  int cnn_max_side = 480;
 
   void Check() const;  // throws UsageError
 };
 
 class Detector {
  public:
-  // Throws InputError naming libdlib-data when the landmark model is missing.
+  // Throws InputError naming libdlib-data when the landmark model is missing, and naming
+  // the fetch script when kCnn is asked for without the CNN's file. kAuto without it
+  // warns once and runs HOG alone.
   explicit Detector(const DetectorOptions& options);
   ~Detector();
   Detector(Detector&&) noexcept;
@@ -48,9 +66,11 @@ class Detector {
   // All faces in a BGR (or gray, or BGRA) image, largest first, with landmarks.
   std::vector<Face> Detect(const cv::Mat& image);
 
-  // Only the HOG boxes (frame pixels) with their scores, largest first: for callers that
-  // fit landmarks themselves (the tracker matches boxes to tracks before fitting).
-  std::vector<Face> DetectBoxes(const cv::Mat& image);
+  // Only the boxes (frame pixels, in HOG's box convention whichever detector found them)
+  // with their scores, largest first: for callers that fit landmarks themselves (the
+  // tracker matches boxes to tracks before fitting). With kAuto, `allow_cnn` false keeps
+  // the CNN from running on this call.
+  std::vector<Face> DetectBoxes(const cv::Mat& image, bool allow_cnn = true);
 
   // The 68 landmarks for a face in `box` (frame pixels). Only a margin around the box is
   // converted to gray, so refitting a tracked face costs a fraction of a detection.
@@ -58,6 +78,9 @@ class Detector {
   Face FitLandmarks(const cv::Mat& image, const cv::Rect2f& box);
 
   const DetectorOptions& options() const;
+  // Whether the CNN can run (kCnn, or kAuto with its file present).
+  bool has_cnn() const;
+  int64_t cnn_runs() const;  // CNN passes so far
 
  private:
   struct Impl;

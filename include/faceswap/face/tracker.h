@@ -30,7 +30,7 @@ namespace faceswap::face {
 enum class FaceSelection {
   kAll,        // every face, each with its own track id
   kLargest,    // the largest face when a track starts; that track is kept while it holds
-  kReference,  // the face most like a reference image (LBP histograms of aligned faces)
+  kReference,  // the face most like a reference image (face-recognition descriptors)
 };
 
 struct TrackerOptions {
@@ -63,7 +63,8 @@ void ParseFaceSelection(const std::string& text, TrackerOptions& options);
 
 class Tracker {
  public:
-  // Loads the landmark model (via Detector) and, for kReference, the reference face.
+  // Loads the landmark model (via Detector) and, for kReference, the face-recognition
+  // network and the reference face (InputError when either is missing).
   Tracker(const TrackerOptions& options, const DetectorOptions& detector_options);
   ~Tracker();
   Tracker(Tracker&&) noexcept;
@@ -81,6 +82,7 @@ class Tracker {
     int64_t frames = 0;
     int64_t detections = 0;      // full-frame detector runs
     int64_t lost = 0;            // tracks dropped because a fit degraded
+    int64_t cnn_runs = 0;        // CNN detector passes (DetectorKind kAuto / kCnn)
   };
   const Stats& stats() const;
   Detector& detector();

@@ -8,6 +8,11 @@
 // through one face::Tracker. alignments.json is saved atomically after every finished
 // source, so an interrupted run loses at most the sources in progress, and a re-run skips
 // every source that is complete with the same path, size, modification time and settings.
+//
+// With the face-recognition network present, the first face of every track and one in
+// face::kDescriptorEvery after it get a descriptor, and the tracks are grouped into people
+// (face/people.h) each time; `by_identity` also writes a folder per person
+// (person_folders.h).
 
 #include <cstdint>
 #include <filesystem>
@@ -16,6 +21,7 @@
 
 #include "faceswap/face/align.h"
 #include "faceswap/face/detector.h"
+#include "faceswap/face/people.h"
 #include "faceswap/face/tracker.h"
 
 namespace faceswap::pipeline {
@@ -30,6 +36,7 @@ struct ExtractOptions {
   bool tracking = true;                       // false: detect on every processed frame
   int threads = 0;                            // worker threads; 0: all cores
   bool show_progress = true;                  // a core::Progress bar on stderr
+  bool by_identity = false;                   // also write person_N/ folders (needs the network)
 
   void Check() const;  // throws UsageError / InputError
 };
@@ -54,6 +61,9 @@ struct ExtractStats {
   int sources_skipped = 0;
   double seconds = 0.0;
   std::vector<SourceStats> sources;  // in input order
+  bool described = false;            // descriptors were computed (the network is present)
+  std::vector<face::PersonSummary> people;  // everyone in the folder's alignments, person 0 first
+  std::vector<std::filesystem::path> person_folders;  // by_identity
   double FramesPerSecond() const { return seconds > 0 ? frames_processed / seconds : 0.0; }
 };
 

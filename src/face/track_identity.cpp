@@ -1,0 +1,31 @@
+#include "faceswap/face/track_identity.h"
+
+namespace faceswap::face {
+
+TrackIdentities::TrackIdentities(IdentityEncoder& encoder, std::vector<Descriptor> people, Options options)
+    : encoder_(encoder), people_(std::move(people)), options_(options) {}
+
+TrackIdentities::TrackIdentities(IdentityEncoder& encoder, std::vector<Descriptor> people)
+    : TrackIdentities(encoder, std::move(people), Options{}) {}
+
+int TrackIdentities::Identify(const cv::Mat& frame, int64_t frame_index, const Face& face) {
+  if (face.track_id < 0) {
+    ++descriptors_;
+    return MatchPerson(encoder_.Encode(frame, face.points), people_);
+  }
+  Track& track = tracks_[face.track_id];
+  const bool due = track.samples.empty() ||
+                   (static_cast<int>(track.samples.size()) < options_.max_samples &&
+                    frame_index - track.last_sample_frame >= options_.sample_every);
+  if (due) {
+    track.samples.push_back(encoder_.Encode(frame, face.points));
+    track.last_sample_frame = frame_index;
+    ++descriptors_;
+    track.person = MatchPerson(MeanDescriptor(track.samples), people_);
+  }
+  return track.person;
+}
+
+void TrackIdentities::Reset() { tracks_.clear(); }
+
+}  // namespace faceswap::face
