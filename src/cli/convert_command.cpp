@@ -15,14 +15,21 @@ namespace {
 struct ConvertArguments {
   pipeline::ConvertOptions options;
   std::optional<double> end;
-  std::string face_select = "all";
+  std::string only;
+  std::string detector = "auto";
   CompositeArguments composite;
 };
 
 void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   pipeline::ConvertOptions& o = args.options;
   o.reader.end_seconds = args.end;
-  face::ParseFaceSelection(args.face_select, o.tracker);
+  if (!args.only.empty()) {
+    if (args.only.rfind("ref:", 0) != 0 || args.only.size() == 4) {
+      throw UsageError("--only expects ref:IMAGE (a photo of the person whose faces to swap), got '" + args.only + "'");
+    }
+    o.only_reference = args.only.substr(4);
+  }
+  o.detector.kind = face::ParseDetectorKind(args.detector);
   o.composite = args.composite.Options();
   o.device = model::ParseDeviceKind(global.device);
   o.threads = global.threads;
@@ -30,6 +37,9 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   spdlog::info("{}: {} frames, {} with faces, {} faces swapped in {:.1f} s ({:.1f} frames/s){}", o.output.string(),
                stats.frames, stats.frames_with_faces, stats.faces_swapped, stats.seconds,
                stats.frames / std::max(1e-9, stats.seconds), stats.input_broken ? "; the input was truncated" : "");
+  spdlog::info("swapped {}; {} faces of other people left untouched ({} track{}){}", stats.filter, stats.faces_left,
+               stats.tracks_left, stats.tracks_left == 1 ? "" : "s",
+               stats.faces_left > 0 ? " (--swap-all swaps them too)" : "");
   spdlog::debug("stage busy seconds: decode {:.1f}, track {:.1f}, model {:.1f}, blend {:.1f}, encode {:.1f}",
                 stats.decode_seconds, stats.track_seconds, stats.model_seconds, stats.blend_seconds,
                 stats.encode_seconds);
@@ -45,8 +55,10 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->footer(
       "The output keeps the input's frame count, timing and audio; frames without a face pass\n"
       "through unchanged. It is written under a temporary name and renamed when complete, and\n"
-      "its metadata marks it as synthetic. Without --to, the faces are drawn as the identity\n"
-      "that is NOT the one they look like (for a two-identity model).");
+      "its metadata marks it as synthetic. Only the faces of the model's source identity are\n"
+      "swapped (recognised with dlib's face-recognition network); other people stay as they\n"
+      "are. Without --to, the faces are drawn as the identity that is NOT the one they are\n"
+      "(for a two-identity model).");
   sub->add_option("input", o.input, "Video, image or folder of images")->required()->check(CLI::ExistingPath);
   sub->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, ...), image file, or folder for image frames")
       ->required();
@@ -54,7 +66,10 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--to", o.to, "Identity to draw the faces as (default: the other one)");
   sub->add_option("--start", o.reader.start_seconds, "Start at this time in seconds");
   sub->add_option("--end", args->end, "Stop at this time in seconds");
-  sub->add_option("--face-select", args->face_select, "all | largest | ref:IMAGE (the face most like IMAGE)")
+  sub->add_flag("--swap-all", o.swap_all, "Swap every face, not only those of the model's source identity");
+  sub->add_option("--only", args->only, "ref:IMAGE: swap only the faces of the person in this photo");
+  sub->add_option("--detector", args->detector, "Face detector: hog, cnn or auto (HOG, and the CNN where HOG finds nothing)")
+      ->check(CLI::IsMember({"hog", "cnn", "auto"}))
       ->capture_default_str();
   sub->add_option("--redetect-every", o.tracker.redetect_every, "Run the full face detector every N frames")
       ->capture_default_str();

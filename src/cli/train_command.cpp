@@ -65,7 +65,10 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   cache.landmark_model = args.landmarks;
   cache.face_select = args.face_select;
   const std::vector<train::FaceSet> faces = train::LoadTrainingFaces(sources, cache);
-  for (const auto& set : faces) spdlog::info("identity {}: {} training faces", set.identity, set.faces.size());
+  for (const auto& set : faces) {
+    spdlog::info("identity {}: {} training faces{}", set.identity, set.faces.size(),
+                 set.descriptor ? fmt::format(" (identity descriptor from {} described faces)", set.descriptor_faces) : "");
+  }
   options.alignment_template = faces.front().alignment_template;
   options.coverage = faces.front().coverage;
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -19,6 +21,17 @@ int ModelInfo::IdentityIndex(const std::string& name) const {
     if (identities[i] == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+std::vector<std::vector<float>> ModelInfo::IdentityMeans() const {
+  std::vector<std::vector<float>> means;
+  for (const std::string& name : identities) {
+    const auto it = std::find_if(descriptors.begin(), descriptors.end(),
+                                 [&](const IdentityDescriptor& d) { return d.identity == name; });
+    if (it == descriptors.end() || it->mean.empty()) return {};
+    means.push_back(it->mean);
+  }
+  return means;
 }
 
 ModelInfo LoadModelInfo(const fs::path& model_dir) {
@@ -56,6 +69,13 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
       info.training_faces.push_back({t.at("identity").get<std::string>(), t.at("folders").get<std::vector<std::string>>()});
     }
     info.holdout_rule = j.value("holdout_rule", "");
+    for (const auto& d : j.value("descriptors", json::array())) {
+      info.descriptors.push_back({d.at("identity").get<std::string>(), d.at("mean").get<std::vector<float>>(),
+                                  d.value("faces", int64_t{0})});
+      if (info.descriptors.back().mean.size() != 128) {
+        throw ModelError(file, "descriptor of identity '" + info.descriptors.back().identity + "' must hold 128 numbers");
+      }
+    }
     if (j.contains("libraries")) {
       for (const auto& [name, version] : j.at("libraries").items()) {
         info.libraries.emplace_back(name, version.get<std::string>());
@@ -75,6 +95,12 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
   for (const auto& [name, version] : info.libraries) libs[name] = version;
   json training = json::array();
   for (const auto& t : info.training_faces) training.push_back({{"identity", t.identity}, {"folders", t.folders}});
+  json descriptors = json::array();
+  for (const auto& d : info.descriptors) {
+    json mean = json::array();
+    for (float v : d.mean) mean.push_back(std::round(static_cast<double>(v) * 1e5) / 1e5);
+    descriptors.push_back({{"identity", d.identity}, {"faces", d.faces}, {"mean", std::move(mean)}});
+  }
   const json j = {
       {"version", info.version},
       {"preset", info.preset},
@@ -89,6 +115,7 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
       {"updated", info.updated},
       {"training_faces", training},
       {"holdout_rule", info.holdout_rule},
+      {"descriptors", descriptors},
   };
   core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
 }

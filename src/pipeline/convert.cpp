@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -18,6 +19,8 @@
 #include "faceswap/core/stop_signal.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/face/identity.h"
+#include "faceswap/face/track_identity.h"
 #include "faceswap/pipeline/composite.h"
 #include "faceswap/model/swapper.h"
 
@@ -106,12 +109,91 @@ int GuessSourceIdentity(model::Swapper& swapper, const std::vector<cv::Mat>& cro
   return best;
 }
 
+// Whose faces the track stage hands on to the model, and as whom they are drawn.
+class FaceFilter {
+ public:
+  FaceFilter(const ConvertOptions& o, model::Swapper& swapper, int target) : target_(target) {
+    const model::ModelInfo& info = swapper.info();
+    if (o.swap_all) {
+      description_ = "every face (--swap-all)";
+      return;
+    }
+    std::vector<face::Descriptor> people;
+    if (o.only_reference) {
+      face::Detector detector(o.detector);
+      const cv::Mat image = cv::imread(o.only_reference->string(), cv::IMREAD_COLOR);
+      if (image.empty()) throw InputError(*o.only_reference, "reference photo cannot be read");
+      const std::vector<face::Face> faces = detector.Detect(image);
+      if (faces.empty()) throw InputError(*o.only_reference, "no face found in the reference photo");
+      if (faces.size() > 1) spdlog::warn("{}: {} faces; using the largest", o.only_reference->string(), faces.size());
+      encoder_.emplace();
+      reference_ = encoder_->Encode(image, faces.front().points);
+      people.push_back(*reference_);
+      description_ = "only the person in " + o.only_reference->filename().string();
+    } else {
+      for (const auto& mean : info.IdentityMeans()) {
+        face::Descriptor d{};
+        std::copy(mean.begin(), mean.end(), d.begin());
+        people.push_back(d);
+      }
+      if (people.empty()) {
+        spdlog::warn("{}: the model records no identity descriptors (trained without the face-recognition network "
+                     "or by an older faceswap): swapping every face; retrain, or choose with --only ref:IMAGE",
+                     (o.model_dir / model::kModelInfoFile).string());
+        description_ = "every face (the model has no identity descriptors)";
+        return;
+      }
+      encoder_.emplace();
+      description_ = "only faces of the model's source identity";
+    }
+    // The reference photo's person may be one of the model's identities: then it also
+    // tells the direction (for models that record descriptors).
+    if (reference_ && target_ < 0) {
+      std::vector<face::Descriptor> means;
+      for (const auto& mean : info.IdentityMeans()) {
+        face::Descriptor d{};
+        std::copy(mean.begin(), mean.end(), d.begin());
+        means.push_back(d);
+      }
+      const int source = face::MatchPerson(*reference_, means);
+      if (source >= 0) target_ = swapper.DefaultTarget(source);
+    }
+    who_.emplace(*encoder_, std::move(people));
+  }
+
+  // Whether to swap this face; decides the direction on the first face that tells it.
+  bool Swap(const cv::Mat& frame, int64_t frame_index, const face::Face& face, model::Swapper& swapper) {
+    if (!who_) return true;
+    const int person = who_->Identify(frame, frame_index, face);
+    if (reference_) return person == 0;
+    if (person < 0) return false;
+    if (target_ < 0) {
+      target_ = swapper.DefaultTarget(person);
+      spdlog::info("faces of identity '{}' found: drawing them as '{}' (choose with --to)",
+                   swapper.info().identities[person], swapper.info().identities[target_]);
+    }
+    return person != target_;
+  }
+
+  int target() const { return target_; }  // -1: not known yet
+  const std::string& description() const { return description_; }
+
+ private:
+  int target_;
+  std::string description_;
+  std::optional<face::IdentityEncoder> encoder_;
+  std::optional<face::Descriptor> reference_;
+  std::optional<face::TrackIdentities> who_;
+};
+
 }  // namespace
 
 void ConvertOptions::Check() const {
   if (input.empty() || output.empty() || model_dir.empty()) throw UsageError("convert needs an input, -o and -m");
   if (fs::exists(output) && fs::equivalent(input, output)) throw UsageError(output.string() + ": output would overwrite the input");
   if (preview < 0 || batch_size < 1) throw UsageError("--preview must be >= 0 and --batch >= 1");
+  if (swap_all && only_reference) throw UsageError("--swap-all and --only exclude each other");
+  if (tracker.selection != face::FaceSelection::kAll) throw UsageError("convert tracks every face; choose whose with --only");
   composite.Check();
   reader.Check();
   writer.Check();
@@ -128,11 +210,13 @@ ConvertStats Convert(const ConvertOptions& o) {
                      "model was trained on faces aligned with '" + swapper.info().alignment_template +
                          "', which this build does not know");
   }
-  int target = o.to.empty() ? -1 : swapper.IdentityIndex(o.to);
-  if (target < 0 && swapper.info().identities.size() != 2) {
+  const int chosen_target = o.to.empty() ? -1 : swapper.IdentityIndex(o.to);
+  if (chosen_target < 0 && swapper.info().identities.size() != 2) {
     throw UsageError(o.model_dir.string() + ": this model knows " + std::to_string(swapper.info().identities.size()) +
                      " identities; say which one to draw with --to");
   }
+  FaceFilter filter(o, swapper, chosen_target);
+  std::atomic<int> target{filter.target()};
 
   video::Reader reader(o.input, o.reader);
   const video::MediaInfo& info = reader.info();
@@ -165,6 +249,8 @@ ConvertStats Convert(const ConvertOptions& o) {
   StageTimer t_decode, t_track, t_model, t_blend, t_encode;
   ConvertStats stats;
   std::atomic<int64_t> faces_swapped{0}, frames_with_faces{0};
+  int64_t faces_left = 0;        // track thread only
+  std::set<int> tracks_left;     // track thread only
   core::StopSignals stop_signals;  // Ctrl-C: stop reading, unwind, delete the temporary output
 
   std::thread decode_thread([&] {
@@ -196,6 +282,12 @@ ConvertStats Convert(const ConvertOptions& o) {
         item.frame = std::move(*frame);
         if (preview.count(item.frame.index)) item.original = item.frame.bgr.clone();
         for (const face::Face& f : tracker.Update(item.frame.bgr, item.frame.seconds)) {
+          if (!filter.Swap(item.frame.bgr, item.frame.index, f, swapper)) {
+            ++faces_left;
+            tracks_left.insert(f.track_id);
+            continue;
+          }
+          if (target.load() < 0) target.store(filter.target());
           SwapJob job;
           job.face = f;
           job.aligned = face::Align(item.frame.bgr, f.points, align);
@@ -222,13 +314,13 @@ ConvertStats Convert(const ConvertOptions& o) {
         }
         const auto t = Clock::now();
         if (!crops.empty()) {
-          if (target < 0) {
+          if (target.load() < 0) {  // no descriptors to tell: the decoder that redraws them best
             const int source = GuessSourceIdentity(swapper, crops);
-            target = swapper.DefaultTarget(source);
+            target.store(swapper.DefaultTarget(source));
             spdlog::info("faces look like identity '{}': drawing them as '{}' (choose with --to)",
-                         swapper.info().identities[source], swapper.info().identities[target]);
+                         swapper.info().identities[source], swapper.info().identities[target.load()]);
           }
-          const auto outputs = swapper.Swap(crops, target, o.batch_size);
+          const auto outputs = swapper.Swap(crops, target.load(), o.batch_size);
           size_t k = 0;
           for (auto& item : pending) {
             for (auto& job : item.faces) job.swapped = outputs[k++];
@@ -329,6 +421,9 @@ ConvertStats Convert(const ConvertOptions& o) {
   stats.input_broken = reader.broken();
   if (reader.broken()) spdlog::warn("{}", reader.break_message());
   stats.faces_swapped = faces_swapped.load();
+  stats.faces_left = faces_left;
+  stats.tracks_left = static_cast<int64_t>(tracks_left.size());
+  stats.filter = filter.description();
   stats.frames_with_faces = frames_with_faces.load();
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   stats.decode_seconds = t_decode.total();

@@ -4,10 +4,16 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
+#include <numeric>
+
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/face/identity.h"
+#include "faceswap/face/model_files.h"
 #include "faceswap/face/tracker.h"
 #include "faceswap/pipeline/extract.h"
 
@@ -16,8 +22,12 @@ namespace fs = std::filesystem;
 namespace faceswap::train {
 namespace {
 
+// The descriptors extract recorded, one group per track (all faces of a track are one
+// person), for the identity's mean descriptor.
+using DescriptorGroups = std::vector<std::vector<face::Descriptor>>;
+
 // Appends the faces of one extract folder, leaving the held-out ones out.
-void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set) {
+void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set, DescriptorGroups& groups) {
   const fs::path file = dir / face::kAlignmentsFileName;
   const face::AlignmentsFile alignments = face::LoadAlignments(file);
   if (set.alignment_template.empty()) {
@@ -29,9 +39,15 @@ void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, Fac
   set.folders.push_back(face::AbsolutePath(dir));
   int64_t index = 0;
   for (const face::SourceRecord& source : alignments.sources) {
+    std::map<int, size_t> group_of_track;
     for (const face::FaceRecord& record : source.faces) {
       const bool held_out = face::IsHeldOut(index++);
       if (options.hold_out && held_out) continue;
+      if (record.descriptor) {
+        auto [it, added] = group_of_track.try_emplace(record.track_id, groups.size());
+        if (added) groups.emplace_back();
+        groups[it->second].push_back(*record.descriptor);
+      }
       FaceSample sample;
       sample.crop = cv::imread((dir / record.file).string(), cv::IMREAD_COLOR);
       if (sample.crop.empty()) {
@@ -51,6 +67,39 @@ void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, Fac
       set.faces.push_back(std::move(sample));
     }
   }
+}
+
+// The identity's descriptor: the mean of its main person's described faces. Faces from
+// folders extracted before descriptors existed are described here (up to 64 of them).
+void DescribeIdentity(FaceSet& set, DescriptorGroups groups) {
+  const face::ModelFileStatus network = face::CheckModelFile(face::ModelFile::kFaceRecognition);
+  if (groups.empty()) {
+    if (!network.problem.empty()) return;  // LoadTrainingFaces warns once
+    face::IdentityEncoder encoder(network.path);
+    const size_t count = std::min<size_t>(64, set.faces.size());
+    for (size_t i = 0; i < count; ++i) {
+      const FaceSample& sample = set.faces[i * set.faces.size() / count];
+      groups.push_back({encoder.Encode(sample.crop, sample.points)});
+    }
+  }
+  if (groups.empty()) return;
+  const std::vector<int> person = face::ClusterPeople(groups);
+  std::vector<face::Descriptor> main;
+  std::vector<int64_t> faces_of_person;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (faces_of_person.size() <= static_cast<size_t>(person[g])) faces_of_person.resize(person[g] + 1, 0);
+    faces_of_person[person[g]] += static_cast<int64_t>(groups[g].size());
+    if (person[g] == 0) main.insert(main.end(), groups[g].begin(), groups[g].end());
+  }
+  const int64_t all = std::accumulate(faces_of_person.begin(), faces_of_person.end(), int64_t{0});
+  if (faces_of_person.size() > 1 && faces_of_person[1] * 10 >= all) {
+    spdlog::warn("identity {}: its faces show {} people (the two largest: {} and {} of {} described faces); the model "
+                 "learns all of them as '{}'. Train on one person: --face-select largest or ref:IMAGE, or a "
+                 "person_N folder of `faceswap extract --by-identity`",
+                 set.identity, faces_of_person.size(), faces_of_person[0], faces_of_person[1], all, set.identity);
+  }
+  set.descriptor = face::MeanDescriptor(main);
+  set.descriptor_faces = static_cast<int64_t>(main.size());
 }
 
 }  // namespace
@@ -76,10 +125,11 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
     set.identity = source.name;
     if (options.hold_out) set.holdout_rule = face::kHoldoutRule;
     std::vector<fs::path> raw;
+    DescriptorGroups groups;
     for (const fs::path& input : source.inputs) {
       core::RequireExists(input);
       if (face::IsExtractFolder(input)) {
-        ReadExtractFolder(input, options, set);
+        ReadExtractFolder(input, options, set, groups);
       } else {
         raw.push_back(input);
       }
@@ -94,12 +144,18 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
       face::ParseFaceSelection(options.face_select, extract.tracker);
       spdlog::info("identity {}: extracting faces into {}", source.name, extract.output_dir.string());
       pipeline::Extract(extract);
-      ReadExtractFolder(extract.output_dir, options, set);
+      ReadExtractFolder(extract.output_dir, options, set, groups);
     }
     if (set.faces.empty()) {
       throw InputError(source.inputs.front(), "no faces found for identity '" + source.name + "'");
     }
+    DescribeIdentity(set, std::move(groups));
     sets.push_back(std::move(set));
+  }
+  const face::ModelFileStatus network = face::CheckModelFile(face::ModelFile::kFaceRecognition);
+  if (!network.problem.empty()) {
+    spdlog::warn("{}: {}; the model records no identity descriptors, so convert will swap every face it sees",
+                 network.path.string(), network.problem);
   }
   for (const FaceSet& set : sets) {
     if (set.alignment_template != sets.front().alignment_template || set.coverage != sets.front().coverage) {

@@ -267,6 +267,15 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     info.training_faces.push_back(std::move(record));
   }
   info.holdout_rule = faces.empty() ? "" : faces.front().holdout_rule;
+  info.descriptors.clear();
+  for (const FaceSet& set : faces) {
+    if (!set.descriptor) {
+      info.descriptors.clear();  // all or none: convert needs every identity's
+      break;
+    }
+    info.descriptors.push_back({set.identity, std::vector<float>(set.descriptor->begin(), set.descriptor->end()),
+                                set.descriptor_faces});
+  }
 
   model::FaceAutoencoder net = model::CreateNetwork(info);
   net->to(device);

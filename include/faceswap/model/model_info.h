@@ -31,6 +31,15 @@ struct TrainingFaces {
   std::vector<std::string> folders;  // absolute
 };
 
+// The mean face-recognition descriptor (face/identity.h) of one identity's training faces:
+// convert uses it to swap only that person's faces. Stored as plain numbers here (model
+// does not depend on face).
+struct IdentityDescriptor {
+  std::string identity;
+  std::vector<float> mean;  // 128 values
+  int64_t faces = 0;        // described faces it is the mean of
+};
+
 struct ModelInfo {
   int version = kModelInfoVersion;
   std::string preset;
@@ -47,8 +56,11 @@ struct ModelInfo {
   std::string updated;                   // UTC ISO-8601 time of the last save
   std::vector<TrainingFaces> training_faces;  // as of the last run of train
   std::string holdout_rule;              // face::kHoldoutRule when faces were held out, else empty
+  std::vector<IdentityDescriptor> descriptors;  // one per identity, or none (no network at training)
 
   int IdentityIndex(const std::string& name) const;  // -1 when absent
+  // The descriptor of each identity in identity order, or empty when any is missing.
+  std::vector<std::vector<float>> IdentityMeans() const;
 };
 
 // Throws ModelError naming the file: missing, not JSON, wrong version, missing fields.

@@ -8,6 +8,13 @@
 // per-frame blending on a small pool, joined by bounded queues; a reorder buffer puts
 // frames back in order before the writer, so memory stays flat on long clips.
 // Frames without a face pass through untouched.
+//
+// Whose faces change: by default only the faces of the model's source identity. Each
+// track's face-recognition descriptor (face::TrackIdentities) is matched against the mean
+// descriptors train recorded per identity; faces of anybody else are left as they are.
+// Without --to (two-identity models) the first face that matches an identity decides the
+// direction. `only_reference` swaps only the person in that photo; `swap_all` swaps every
+// face (also what happens, with a warning, for models without descriptors).
 
 #include <cstdint>
 #include <filesystem>
@@ -29,9 +36,11 @@ struct ConvertOptions {
   std::string to;                   // identity to draw; empty: the other of a two-identity model
   video::ReaderOptions reader;      // --start / --end
   video::WriterOptions writer;      // --codec, --crf, --preset, --synthetic-tag
-  face::TrackerOptions tracker;     // --face-select and tracking settings
+  face::TrackerOptions tracker;     // tracking settings (selection stays kAll: see above)
   face::DetectorOptions detector;   // --landmarks, detector settings
   CompositeOptions composite;       // --mask, --mask-erode, --mask-feather, --color, --blend
+  bool swap_all = false;            // every face, whoever it is
+  std::optional<std::filesystem::path> only_reference;  // only the person in this photo
   int preview = 0;                  // write this many before|after PNGs beside the output
   model::DeviceKind device = model::DeviceKind::kAuto;
   int threads = 0;                  // 0: all cores
@@ -43,6 +52,9 @@ struct ConvertStats {
   int64_t frames = 0;
   int64_t frames_with_faces = 0;
   int64_t faces_swapped = 0;
+  int64_t faces_left = 0;           // faces of other people, left untouched
+  int64_t tracks_left = 0;          // ... in this many tracks
+  std::string filter;               // how faces were chosen, for the log
   bool input_broken = false;        // the input ended early (truncated); output has what was there
   double seconds = 0;
   // Busy time of each stage in seconds (stages overlap, so these add up to more than `seconds`).

@@ -4,8 +4,11 @@
 #include <array>
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "faceswap/face/identity.h"
 
 namespace faceswap::train {
 
@@ -23,6 +26,10 @@ struct FaceSet {
   double coverage = 0.0;
   std::vector<std::filesystem::path> folders;  // the extract folders read (absolute)
   std::string holdout_rule;                    // face::kHoldoutRule when faces were held out
+  // Mean descriptor of the identity's main person (face-recognition network), and how many
+  // described faces it averages; unset without the network.
+  std::optional<face::Descriptor> descriptor;
+  int64_t descriptor_faces = 0;
 };
 
 }  // namespace faceswap::train
