@@ -1,6 +1,6 @@
 # Every third-party library, found from the system (Debian packages named in README.md).
 
-find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo calib3d)
 find_package(dlib REQUIRED)
 find_package(Torch REQUIRED)
 find_package(CLI11 REQUIRED)
@@ -10,10 +10,6 @@ find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET
   libavformat libavcodec libavutil libswscale libswresample)
-
-# OpenCV contrib's face module (LBPH recogniser) is optional: eval uses it when present.
-find_package(OpenCV QUIET COMPONENTS face)
-set(FACESWAP_HAVE_OPENCV_FACE ${OpenCV_face_FOUND})
 
 if(FACESWAP_CUDA AND NOT TORCH_CUDA_LIBRARIES)
     message(FATAL_ERROR "FACESWAP_CUDA=ON but the LibTorch found at ${Torch_DIR} has no CUDA. "

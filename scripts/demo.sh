@@ -24,12 +24,14 @@ if [[ ! -f $samples/clips/person_a.mp4 || ! -f $samples/clips/person_b.mp4 ]]; t
 fi
 mkdir -p "$work"
 
-echo "==> extract: faces of both people (every 3rd frame; the largest face per frame)"
-"$bin" extract "$samples/clips/person_a.mp4" -o "$work/faces_a" --every 3 --face-select largest
-"$bin" extract "$samples/clips/person_b.mp4" -o "$work/faces_b" --every 3 --face-select largest
+echo "==> extract: faces of both people (every 3rd frame; the largest face per frame), grouped into people"
+# Both clips end with someone else (a split screen of two women; a game advertisement with
+# a drawn face): --by-identity puts each person in a folder, person_1 having the most faces.
+"$bin" extract "$samples/clips/person_a.mp4" -o "$work/faces_a" --every 3 --face-select largest --by-identity
+"$bin" extract "$samples/clips/person_b.mp4" -o "$work/faces_b" --every 3 --face-select largest --by-identity
 
-echo "==> train: lite model for $train_time (Ctrl-C saves and stops; re-run to continue)"
-"$bin" train --a "$work/faces_a" --b "$work/faces_b" -m "$work/model" --preset lite --time "$train_time"
+echo "==> train: lite model for $train_time on person_1 of each clip (Ctrl-C saves and stops; re-run to continue)"
+"$bin" train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$work/model" --preset lite --time "$train_time"
 
 echo "==> convert: person_b's clip with her face drawn as person_a"
 "$bin" convert "$samples/clips/person_b.mp4" -o "$work/person_b_as_a.mp4" -m "$work/model" --to a --preview 4
@@ -39,4 +41,5 @@ echo "==> eval: how good the swaps are, on faces the model did not train on"
 
 echo
 echo "done: $work/person_b_as_a.mp4 (before/after frames in $work/person_b_as_a-preview/,"
+echo "      people found in $work/faces_a/people.png and $work/faces_b/people.png,"
 echo "      training previews in $work/model/preview.png, quality report in $work/model/eval.json)"

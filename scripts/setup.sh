@@ -26,7 +26,7 @@ done
 # Debian 12 packages, one per dependency (README.md lists what each is for).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libopencv-dev libopencv-contrib-dev
+  libopencv-dev
   libdlib-dev libdlib-data
   libtorch-dev libopenblas0-pthread
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev

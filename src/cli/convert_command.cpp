@@ -37,8 +37,8 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   spdlog::info("{}: {} frames, {} with faces, {} faces swapped in {:.1f} s ({:.1f} frames/s){}", o.output.string(),
                stats.frames, stats.frames_with_faces, stats.faces_swapped, stats.seconds,
                stats.frames / std::max(1e-9, stats.seconds), stats.input_broken ? "; the input was truncated" : "");
-  spdlog::info("swapped {}; {} faces of other people left untouched ({} track{}){}", stats.filter, stats.faces_left,
-               stats.tracks_left, stats.tracks_left == 1 ? "" : "s",
+  spdlog::info("swapped {}; {} face{} of other people left untouched ({} track{}){}", stats.filter, stats.faces_left,
+               stats.faces_left == 1 ? "" : "s", stats.tracks_left, stats.tracks_left == 1 ? "" : "s",
                stats.faces_left > 0 ? " (--swap-all swaps them too)" : "");
   spdlog::debug("stage busy seconds: decode {:.1f}, track {:.1f}, model {:.1f}, blend {:.1f}, encode {:.1f}",
                 stats.decode_seconds, stats.track_seconds, stats.model_seconds, stats.blend_seconds,

@@ -13,8 +13,9 @@
 #include "faceswap/blend/blend.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/progress.h"
+#include "faceswap/eval/identity_judge.h"
 #include "faceswap/eval/metrics.h"
-#include "faceswap/eval/recogniser.h"
+#include "faceswap/face/identity.h"
 #include "faceswap/video/reader.h"
 
 namespace fs = std::filesystem;
@@ -69,7 +70,7 @@ class DirectionRun {
   DirectionRun(const IdentityFaces& source, int target, const FaceRenderer& render, const EvalOptions& options,
                face::Detector* detector)
       : source_(source), target_(target), render_(render), options_(options), detector_(detector),
-        probes_(source.faces.size()) {}
+        chips_(source.faces.size()) {}
 
   void Run(core::Progress& progress) {
     std::map<fs::path, std::vector<size_t>> by_source;
@@ -86,10 +87,15 @@ class DirectionRun {
     }
   }
 
-  const std::vector<cv::Mat>& probes() const { return probes_; }
+  // The identity network's chips of the swapped faces, cut as the real faces' chips are.
+  const std::vector<cv::Mat>& chips() const { return chips_; }
 
   void Fill(DirectionReport& row) const {
     row.frames = frames_;
+    row.pitch_error = Mean(pitch_errors_);
+    row.yaw_error = Mean(yaw_errors_);
+    row.roll_error = Mean(roll_errors_);
+    row.pose_error = (row.pitch_error + row.yaw_error + row.roll_error) / 3.0;
     row.landmark_error = Mean(landmark_errors_);
     row.landmark_error_p90 = Percentile(landmark_errors_, 0.9);
     row.pairs = pairs_;
@@ -114,7 +120,7 @@ class DirectionRun {
     const face::AlignedFace aligned = face::Align(f.crop, f.crop_points, options_.align);
     cv::Mat canvas = f.crop.clone();
     pipeline::CompositeFace(canvas, in_crop, aligned, render_({aligned.crop}, target_).at(0), options_.composite);
-    probes_[i] = InnerFace(canvas, f.crop_points);
+    chips_[i] = face::IdentityChip(canvas, f.crop_points);
   }
 
   void SwapFramesOf(const fs::path& path, const std::vector<size_t>& indices, core::Progress& progress) {
@@ -158,15 +164,20 @@ class DirectionRun {
     ++frames_;
     for (size_t k = 0; k < here.size(); ++k) {
       const EvalFace& f = source_.faces[here[k]];
-      // What the recogniser sees: the swapped frame cut out as extract cut the original.
+      // What the judge sees: the swapped frame cut out as extract cut the original.
       cv::Mat crop;
       cv::warpAffine(swapped, crop, f.record.to_crop, f.crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-      probes_[here[k]] = InnerFace(crop, f.crop_points);
+      chips_[here[k]] = face::IdentityChip(crop, f.crop_points);
 
       if (detector_) {
         const face::Face before = detector_->FitLandmarks(original, f.record.box);
         const face::Face after = detector_->FitLandmarks(swapped, f.record.box);
         landmark_errors_.push_back(LandmarkError(before.points, after.points));
+        const HeadPose pose_before = EstimateHeadPose(before.points, original.size());
+        const HeadPose pose_after = EstimateHeadPose(after.points, original.size());
+        pitch_errors_.push_back(std::abs(pose_after.pitch - pose_before.pitch));
+        yaw_errors_.push_back(std::abs(pose_after.yaw - pose_before.yaw));
+        roll_errors_.push_back(std::abs(pose_after.roll - pose_before.roll));
       }
       const pipeline::CompositeRegion& region = regions[k];
       if (!region.mask.empty()) {
@@ -206,11 +217,11 @@ class DirectionRun {
   const FaceRenderer& render_;
   const EvalOptions& options_;
   face::Detector* detector_;
-  std::vector<cv::Mat> probes_;
+  std::vector<cv::Mat> chips_;
   int frames_ = 0;
   int pairs_ = 0;
   double source_change_ = 0, swapped_change_ = 0;
-  std::vector<double> landmark_errors_, seams_;
+  std::vector<double> landmark_errors_, seams_, pitch_errors_, yaw_errors_, roll_errors_;
 };
 
 }  // namespace
@@ -218,7 +229,6 @@ class DirectionRun {
 void EvalOptions::Check() const {
   composite.Check();
   align.Check();
-  if (recogniser_folds < 2) throw UsageError("the recogniser needs at least 2 folds");
 }
 
 EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer& render, const EvalOptions& options) {
@@ -229,15 +239,22 @@ EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer&
     if (identity.faces.empty()) throw UsageError("eval has no faces of identity '" + identity.name + "'");
   }
 
-  // The recogniser's gallery: every real face, labelled with its identity.
-  std::vector<LabelledFace> real;
-  for (size_t id = 0; id < faces.size(); ++id) {
-    for (const EvalFace& f : faces[id].faces) real.push_back({InnerFace(f.crop, f.crop_points), static_cast<int>(id), f.run});
+  // The judge's gallery: every real face, labelled with its identity and run.
+  face::IdentityEncoder encoder(options.recognition_model);
+  std::vector<JudgedFace> real;
+  {
+    std::vector<cv::Mat> chips;
+    for (size_t id = 0; id < faces.size(); ++id) {
+      for (const EvalFace& f : faces[id].faces) {
+        chips.push_back(face::IdentityChip(f.crop, f.crop_points));
+        real.push_back({{}, static_cast<int>(id), f.run});
+      }
+    }
+    const std::vector<face::Descriptor> descriptors = encoder.EncodeChips(chips);
+    for (size_t i = 0; i < real.size(); ++i) real[i].descriptor = descriptors[i];
   }
+  const int identities = static_cast<int>(faces.size());
   EvalReport report;
-  std::vector<int> real_verdicts;
-  report.recogniser_available = ClassifyLeavingGroupsOut(real, real, options.recogniser_folds, real_verdicts);
-  if (!report.recogniser_available) spdlog::warn("this build has no OpenCV face module: identity is not measured");
 
   std::optional<face::Detector> detector;
   if (options.frames) detector.emplace(options.detector);
@@ -250,12 +267,11 @@ EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer&
     const IdentityFaces& source = faces[s];
     DirectionReport reconstruction;
     MeasureReconstruction(source, static_cast<int>(s), render, reconstruction);
-    int real_right = 0, real_judged = 0;
+    // The judge's own accuracy: each real face of the source against the others.
+    int real_right = 0;
     for (size_t i = 0; i < source.faces.size(); ++i) {
-      const int verdict = real_verdicts[real_offset + i];
-      if (verdict < 0) continue;
-      ++real_judged;
-      real_right += verdict == static_cast<int>(s) ? 1 : 0;
+      const JudgedFace& f = real[real_offset + i];
+      real_right += Retrieve(f.descriptor, f.identity, f.group, real, identities).nearest_identity == f.identity ? 1 : 0;
     }
     real_offset += source.faces.size();
 
@@ -265,31 +281,26 @@ EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer&
       row.source = source.name;
       row.target = faces[t].name;
       row.faces = static_cast<int>(source.faces.size());
-      row.real_accuracy = real_judged > 0 ? static_cast<double>(real_right) / real_judged : kNaN;
+      row.real_accuracy = static_cast<double>(real_right) / static_cast<double>(source.faces.size());
 
       DirectionRun run(source, static_cast<int>(t), render, options, detector ? &*detector : nullptr);
       run.Run(progress);
       run.Fill(row);
 
-      std::vector<LabelledFace> probes;
-      for (size_t i = 0; i < source.faces.size(); ++i) {
-        probes.push_back({run.probes()[i], static_cast<int>(s), source.faces[i].run});
+      const std::vector<face::Descriptor> probes = encoder.EncodeChips(run.chips());
+      int as_target = 0, as_source = 0;
+      std::vector<double> to_target, to_source;
+      for (size_t i = 0; i < probes.size(); ++i) {
+        const Retrieval r = Retrieve(probes[i], static_cast<int>(s), source.faces[i].run, real, identities);
+        as_target += r.nearest_identity == static_cast<int>(t) ? 1 : 0;
+        as_source += r.nearest_identity == static_cast<int>(s) ? 1 : 0;
+        to_target.push_back(r.mean_distance[t]);
+        to_source.push_back(r.mean_distance[s]);
       }
-      std::vector<int> verdicts;
-      row.target_share = row.source_share = kNaN;
-      if (ClassifyLeavingGroupsOut(real, probes, options.recogniser_folds, verdicts)) {
-        int as_target = 0, as_source = 0, judged = 0;
-        for (int v : verdicts) {
-          if (v < 0) continue;
-          ++judged;
-          as_target += v == static_cast<int>(t) ? 1 : 0;
-          as_source += v == static_cast<int>(s) ? 1 : 0;
-        }
-        if (judged > 0) {
-          row.target_share = static_cast<double>(as_target) / judged;
-          row.source_share = static_cast<double>(as_source) / judged;
-        }
-      }
+      row.target_share = static_cast<double>(as_target) / static_cast<double>(probes.size());
+      row.source_share = static_cast<double>(as_source) / static_cast<double>(probes.size());
+      row.target_distance = Mean(to_target);
+      row.source_distance = Mean(to_source);
       report.directions.push_back(row);
     }
   }

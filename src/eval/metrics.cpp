@@ -1,5 +1,6 @@
 #include "faceswap/eval/metrics.h"
 
+#include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -39,7 +40,70 @@ double SsimChannel(const cv::Mat& x8, const cv::Mat& y8) {
   return cv::mean(map)[0];
 }
 
+// A generic head in millimetres (x right, y down, z away from the camera; nose tip at the
+// origin): the six-point model widely used with solvePnP for head pose (e.g. in OpenCV
+// head-pose tutorials), with y and z flipped to the camera's axes.
+constexpr int kPoseLandmarks[6] = {30, 8, 36, 45, 48, 54};
+const std::vector<cv::Point3d>& HeadModel() {
+  static const std::vector<cv::Point3d> model = {
+      {0.0, 0.0, 0.0},          // nose tip (30)
+      {0.0, 330.0, 65.0},       // chin (8)
+      {-225.0, -170.0, 135.0},  // outer corner of the eye on the image's left (36)
+      {225.0, -170.0, 135.0},   // outer corner of the other eye (45)
+      {-150.0, 150.0, 125.0},   // mouth corner on the image's left (48)
+      {150.0, 150.0, 125.0},    // the other mouth corner (54)
+  };
+  return model;
+}
+
+cv::Matx33d Camera(cv::Size image_size) {
+  const double f = image_size.width;
+  return {f, 0, image_size.width / 2.0, 0, f, image_size.height / 2.0, 0, 0, 1};
+}
+
+cv::Matx33d RotationOf(const HeadPose& pose) {
+  const double d = CV_PI / 180.0;
+  const double cx = std::cos(pose.pitch * d), sx = std::sin(pose.pitch * d);
+  const double cy = std::cos(pose.yaw * d), sy = std::sin(pose.yaw * d);
+  const double cz = std::cos(pose.roll * d), sz = std::sin(pose.roll * d);
+  const cv::Matx33d rx(1, 0, 0, 0, cx, -sx, 0, sx, cx);
+  const cv::Matx33d ry(cy, 0, sy, 0, 1, 0, -sy, 0, cy);
+  const cv::Matx33d rz(cz, -sz, 0, sz, cz, 0, 0, 0, 1);
+  return rz * ry * rx;
+}
+
 }  // namespace
+
+HeadPose EstimateHeadPose(const face::Landmarks& points, cv::Size image_size) {
+  std::vector<cv::Point2d> image_points;
+  for (int i : kPoseLandmarks) image_points.emplace_back(points[i].x, points[i].y);
+  // Start from a face in front of the camera, at a distance that gives its size.
+  const double eyes = std::max(1.0, cv::norm(points[36] - points[45]));
+  cv::Mat rvec = cv::Mat::zeros(3, 1, CV_64F);
+  cv::Mat tvec = (cv::Mat_<double>(3, 1) << 0.0, 0.0, 450.0 * image_size.width / eyes);
+  cv::solvePnP(HeadModel(), image_points, Camera(image_size), cv::noArray(), rvec, tvec, true, cv::SOLVEPNP_ITERATIVE);
+  cv::Matx33d r;
+  cv::Rodrigues(rvec, r);
+  // r = Rz(roll) * Ry(yaw) * Rx(pitch).
+  HeadPose pose;
+  const double d = 180.0 / CV_PI;
+  pose.yaw = std::asin(std::clamp(-r(2, 0), -1.0, 1.0)) * d;
+  pose.pitch = std::atan2(r(2, 1), r(2, 2)) * d;
+  pose.roll = std::atan2(r(1, 0), r(0, 0)) * d;
+  return pose;
+}
+
+face::Landmarks ProjectHeadModel(const HeadPose& pose, cv::Size image_size, double distance) {
+  const cv::Matx33d r = RotationOf(pose);
+  const cv::Matx33d k = Camera(image_size);
+  face::Landmarks out{};
+  for (size_t i = 0; i < HeadModel().size(); ++i) {
+    const cv::Vec3d p = r * cv::Vec3d(HeadModel()[i].x, HeadModel()[i].y, HeadModel()[i].z) + cv::Vec3d(0, 0, distance);
+    const cv::Vec3d q = k * p;
+    out[static_cast<size_t>(kPoseLandmarks[i])] = cv::Point2f(static_cast<float>(q[0] / q[2]), static_cast<float>(q[1] / q[2]));
+  }
+  return out;
+}
 
 double Psnr(const cv::Mat& a, const cv::Mat& b) {
   RequireSameSize(a, b, "PSNR");

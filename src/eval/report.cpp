@@ -35,25 +35,30 @@ struct Metric {
 
 std::string FormatTable(const EvalReport& report) {
   std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-18s %6s %8s %6s %8s %8s %8s %9s %9s %7s %9s %6s\n", "direction", "faces", "PSNR dB",
-                "SSIM", "->target", "->source", "real id", "landmarks", "lm p90", "frames", "temporal", "seam");
+  char line[320];
+  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s\n", "direction", "faces",
+                "PSNR dB", "SSIM", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
+                "temporal", "seam");
   out += line;
   for (const DirectionReport& d : report.directions) {
     const std::string direction = d.source + " -> " + d.target;
-    std::snprintf(line, sizeof line, "%-18s %6d %8s %6s %8s %8s %8s %9s %9s %7d %9s %6s\n", direction.c_str(), d.faces,
+    const std::string distances = Number(d.target_distance, "%.3f") + " / " + Number(d.source_distance, "%.3f");
+    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s\n", direction.c_str(), d.faces,
                   Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
-                  Number(d.source_share, "%.2f").c_str(), Number(d.real_accuracy, "%.2f").c_str(),
-                  Number(d.landmark_error, "%.4f").c_str(), Number(d.landmark_error_p90, "%.4f").c_str(), d.frames,
-                  Number(d.temporal_ratio, "%.3f").c_str(), Number(d.seam, "%.3f").c_str());
+                  Number(d.source_share, "%.2f").c_str(), distances.c_str(), Number(d.real_accuracy, "%.2f").c_str(),
+                  Number(d.pose_error, "%.2f").c_str(), Number(d.landmark_error, "%.4f").c_str(),
+                  Number(d.landmark_error_p90, "%.4f").c_str(), Number(d.temporal_ratio, "%.3f").c_str(),
+                  Number(d.seam, "%.3f").c_str());
     out += line;
   }
   out +=
-      "PSNR/SSIM: source redrawn by its own decoder (higher is better). ->target/->source: share of swapped faces the\n"
-      "LBPH recogniser calls the target (higher is better) / the source (lower is better); real id: its accuracy on\n"
-      "the real faces. landmarks: mean landmark error / outer-eye distance, swapped vs original frame (0 is best).\n"
-      "temporal: frame-to-frame change of the face, swapped / original (1.0: no added flicker). seam: gradient on\n"
-      "the blend border, swapped / original (1.0: no visible edge).\n";
+      "PSNR/SSIM: source redrawn by its own decoder (higher is better). ID->tgt / ->src: share of swapped faces whose\n"
+      "nearest real face is the target's (higher is better) / the source's (lower is better), judged by dlib's\n"
+      "face-recognition network, which did not train the model; dist t / s: their mean descriptor distance to the\n"
+      "target's / source's real faces (same person below 0.6); real id: the judge's retrieval of real faces.\n"
+      "pose: head pose change in degrees (mean of pitch, yaw, roll); landmarks: mean landmark error / outer-eye\n"
+      "distance, swapped vs original frame (0 is best). temporal: frame-to-frame change of the face, swapped /\n"
+      "original (1.0: no added flicker). seam: gradient on the blend border, swapped / original (1.0: no edge).\n";
   return out;
 }
 
@@ -68,7 +73,15 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
         {"identity",
          {{"target_share", JsonNumber(d.target_share)},
           {"source_share", JsonNumber(d.source_share)},
-          {"recogniser_accuracy_on_real_faces", JsonNumber(d.real_accuracy)}}},
+          {"distance_to_target", JsonNumber(d.target_distance)},
+          {"distance_to_source", JsonNumber(d.source_distance)},
+          {"judge_accuracy_on_real_faces", JsonNumber(d.real_accuracy)}}},
+        {"pose",
+         {{"frames", d.frames},
+          {"mean_error_degrees", JsonNumber(d.pose_error)},
+          {"pitch_error_degrees", JsonNumber(d.pitch_error)},
+          {"yaw_error_degrees", JsonNumber(d.yaw_error)},
+          {"roll_error_degrees", JsonNumber(d.roll_error)}}},
         {"landmarks", {{"frames", d.frames}, {"mean_error", JsonNumber(d.landmark_error)},
                        {"p90_error", JsonNumber(d.landmark_error_p90)}}},
         {"temporal", {{"pairs", d.pairs}, {"ratio", JsonNumber(d.temporal_ratio)}}},
@@ -80,8 +93,8 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
       {"preset", context.preset},
       {"iteration", context.iteration},
       {"faces_from", context.faces_from},
-      {"recogniser", report.recogniser_available ? "OpenCV LBPH, inner face 96x96, groups left out"
-                                                 : "unavailable (no OpenCV face module)"},
+      {"judge", "dlib_face_recognition_resnet_model_v1 (ID retrieval by nearest real face, the probe's own run left "
+                "out; not used in training)"},
       {"directions", directions},
       {"seconds", report.seconds},
   };
@@ -90,8 +103,9 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
 void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
   const Metric metrics[] = {
       {"SSIM", &DirectionReport::ssim, 1.0, 1.0},
-      {"-> target", &DirectionReport::target_share, 1.0, 1.0},
-      {"-> source", &DirectionReport::source_share, 0.0, 1.0},
+      {"ID -> target", &DirectionReport::target_share, 1.0, 1.0},
+      {"dist. to target", &DirectionReport::target_distance, 0.0, 1.0},
+      {"pose error (deg)", &DirectionReport::pose_error, 0.0, 10.0},
       {"landmark error", &DirectionReport::landmark_error, 0.0, 0.2},
       {"temporal", &DirectionReport::temporal_ratio, 1.0, 2.0},
       {"seam", &DirectionReport::seam, 1.0, 2.0},

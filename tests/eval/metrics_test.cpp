@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "faceswap/eval/metrics.h"
-#include "faceswap/eval/recogniser.h"
+#include "faceswap/eval/identity_judge.h"
 
 namespace faceswap::eval {
 namespace {
@@ -67,45 +67,38 @@ TEST(Metrics, MeanChangeCountsOnlyMaskedPixels) {
   EXPECT_EQ(MeanChange(a, b, cv::Mat::zeros(10, 10, CV_8UC1)), 0.0);
 }
 
-TEST(Recogniser, InnerFaceIsTheLandmarkBoxInGrey) {
-  cv::Mat crop(200, 200, CV_8UC3, cv::Scalar(0, 0, 0));
-  cv::rectangle(crop, cv::Rect(50, 60, 100, 80), cv::Scalar(255, 255, 255), cv::FILLED);
-  face::Landmarks points{};
-  for (int i = 0; i < 68; ++i) points[i] = {50.f + static_cast<float>(i % 2) * 99.f, 60.f + static_cast<float>((i / 2) % 2) * 79.f};
-  const cv::Mat inner = InnerFace(crop, points);
-  ASSERT_EQ(inner.size(), cv::Size(kInnerFaceSide, kInnerFaceSide));
-  EXPECT_EQ(inner.type(), CV_8UC1);
-  EXPECT_GT(cv::mean(inner)[0], 200);  // only the white box (less its margin), nothing of the black around it
+face::Descriptor At(float x, float y = 0.f) {
+  face::Descriptor d{};
+  d[0] = x;
+  d[1] = y;
+  return d;
 }
 
-cv::Mat NoisyGrey(int texture, int noise_seed) {
-  cv::Mat grey;
-  cv::cvtColor(Texture(texture), grey, cv::COLOR_BGR2GRAY);
-  cv::resize(grey, grey, cv::Size(kInnerFaceSide, kInnerFaceSide));
-  cv::Mat noise(grey.size(), CV_16SC1);
-  cv::RNG(noise_seed).fill(noise, cv::RNG::NORMAL, 0, 6);
-  cv::add(grey, noise, grey, cv::noArray(), CV_8UC1);
-  return grey;
-}
-
-TEST(Recogniser, JudgesAProbeWithoutItsOwnGroup) {
-  // Identity 0 shows texture 1, identity 1 texture 2, in four groups each; but group 0 of
-  // identity 0 also holds an exact copy of the probe, a texture-2 face, labelled 0. Judged
-  // with that group in the gallery the probe would be called 0 (distance 0); left out, the
-  // rest of the gallery calls it 1.
-  std::vector<LabelledFace> real;
-  for (int id = 0; id < 2; ++id) {
-    for (int g = 0; g < 4; ++g) real.push_back({NoisyGrey(1 + id, 10 * id + g), id, g});
-  }
-  std::vector<int> verdicts;
-  if (!ClassifyLeavingGroupsOut(real, real, 4, verdicts)) GTEST_SKIP() << "built without OpenCV's face module";
-  // Every face is recognised by the other groups of its identity.
-  for (size_t i = 0; i < real.size(); ++i) EXPECT_EQ(verdicts[i], real[i].identity) << "face " << i;
-
-  const cv::Mat probe = NoisyGrey(2, 99);
+TEST(IdentityJudge, RetrievesWithoutTheProbesOwnGroup) {
+  // Identity 0 sits near x = 0, identity 1 near x = 1, two groups each; group 0 of
+  // identity 0 also holds an exact copy of the probe, which lies near identity 1. With that
+  // group in the gallery the probe would be retrieved as 0 (distance 0); left out, as 1.
+  std::vector<JudgedFace> real = {{At(0.0f), 0, 0}, {At(0.1f), 0, 1}, {At(1.0f), 1, 0}, {At(1.1f), 1, 1}};
+  const face::Descriptor probe = At(0.9f);
   real.push_back({probe, 0, 0});
-  ASSERT_TRUE(ClassifyLeavingGroupsOut(real, {{probe, 0, 0}}, 4, verdicts));
-  EXPECT_EQ(verdicts.at(0), 1);
+  const Retrieval r = Retrieve(probe, 0, 0, real, 2);
+  EXPECT_EQ(r.nearest_identity, 1);
+  ASSERT_EQ(r.mean_distance.size(), 2u);
+  EXPECT_NEAR(r.mean_distance[0], 0.8, 1e-6);          // only group 1's face at 0.1
+  EXPECT_NEAR(r.mean_distance[1], (0.1 + 0.2) / 2, 1e-6);
+  // The same probe as a face of identity 1's group 0 keeps identity 0's copy: distance 0.
+  EXPECT_EQ(Retrieve(probe, 1, 0, real, 2).nearest_identity, 0);
+}
+
+TEST(HeadPose, RecoversTheAnglesOfAProjectedHead) {
+  const cv::Size size(1280, 720);
+  for (const HeadPose& truth : {HeadPose{0, 0, 0}, HeadPose{10, -20, 5}, HeadPose{-15, 30, -10}}) {
+    const face::Landmarks points = ProjectHeadModel(truth, size, 1500.0);
+    const HeadPose found = EstimateHeadPose(points, size);
+    EXPECT_NEAR(found.pitch, truth.pitch, 0.5);
+    EXPECT_NEAR(found.yaw, truth.yaw, 0.5);
+    EXPECT_NEAR(found.roll, truth.roll, 0.5);
+  }
 }
 
 }  // namespace

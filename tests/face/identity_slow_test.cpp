@@ -94,10 +94,15 @@ class IdentityOnSamples : public ::testing::Test {
 };
 std::vector<Group>* IdentityOnSamples::groups_ = nullptr;
 
-// The mean descriptor of every other of person_a's faces (what train records) is nearer
-// each of her remaining faces than the mean of person_b's faces is, and the other way
-// round: the rule convert uses to tell whose face it sees.
-TEST_F(IdentityOnSamples, EachPersonsFacesAreNearerHerOwnMean) {
+// One test, so that the clips are tracked and described once (each test runs in its own
+// process under ctest).
+//
+// (1) The mean descriptor of every other of person_a's faces (what train records) is
+// nearer each of her remaining faces than the mean of person_b's faces is, and the other
+// way round: the rule convert uses to tell whose face it sees.
+// (2) The two photographed men, person_a, person_b and the game's drawn face are five
+// people, none mixed, when the tracks are clustered.
+TEST_F(IdentityOnSamples, MeansTellThePeopleApartAndClusteringFindsFive) {
   const std::vector<face::Descriptor> a = FacesOf("a"), b = FacesOf("b");
   ASSERT_GE(a.size(), 30u);
   ASSERT_GE(b.size(), 30u);
@@ -124,11 +129,7 @@ TEST_F(IdentityOnSamples, EachPersonsFacesAreNearerHerOwnMean) {
       EXPECT_EQ(face::MatchPerson(d, {mean_a, mean_b}, &distance), -1) << who << " at " << distance;
     }
   }
-}
 
-// The two photographed men, person_a, person_b and the game's drawn face: five people,
-// none mixed.
-TEST_F(IdentityOnSamples, ClusteringFindsFivePeople) {
   std::vector<std::vector<face::Descriptor>> groups;
   for (const Group& g : *groups_) groups.push_back(g.faces);
   const std::vector<int> people = face::ClusterPeople(groups);

@@ -40,12 +40,20 @@ TEST(Cli, InfoPrintsEveryLibraryAndTheDeviceAndLandmarkModel) {
                           "libswresample", "CLI11", "spdlog", "CUDA usable", "selected"}) {
     EXPECT_NE(r.output.find(lib), std::string::npos) << "missing " << lib << " in:\n" << r.output;
   }
-  if (std::filesystem::exists("/usr/share/dlib/shape_predictor_68_face_landmarks.dat")) {
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("shape_predictor_68_face_landmarks.dat"), std::string::npos) << r.output;
-  } else {
-    EXPECT_EQ(r.exit_code, 3) << r.output;
+  // Every network file is listed; info fails exactly when one is missing.
+  for (const char* file : {"68-point landmarks", "face recognition ResNet", "CNN face detector"}) {
+    EXPECT_NE(r.output.find(file), std::string::npos) << "missing " << file << " in:\n" << r.output;
   }
+  EXPECT_EQ(r.exit_code, r.output.find("MISSING") == std::string::npos ? 0 : 3) << r.output;
+}
+
+TEST(Cli, MissingNetworkFileSaysHowToGetIt) {
+  const auto empty = MakeTempDir("no_models");
+  const CommandResult r = RunCommand("FACESWAP_MODELS=" + empty.string() + " " + Faceswap("info"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("dlib_face_recognition_resnet_model_v1.dat"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("fetch_models.sh"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("http://dlib.net/files/"), std::string::npos) << r.output;
 }
 
 TEST(Cli, MissingLandmarkModelIsAnInputErrorNamingThePackage) {
@@ -129,7 +137,7 @@ TEST(CliExtract, HelpListsOptionsAndBadSelectionIsAUsageError) {
   const CommandResult help = RunCommand(FaceswapBinary().string() + " extract --help");
   EXPECT_EQ(help.exit_code, 0);
   for (const char* word : {"--size", "--coverage", "--every", "--min-size", "--face-select", "--redetect-every",
-                           "--no-tracking", "--landmarks"}) {
+                           "--no-tracking", "--landmarks", "--detector", "--by-identity"}) {
     EXPECT_NE(help.output.find(word), std::string::npos) << word;
   }
   const auto out = MakeTempDir("cli_extract_bad");

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "e2e_fixtures.h"
+#include "network_files.h"
 #include "faceswap/blend/blend.h"
 #include "faceswap/blend/mask.h"
 #include "faceswap/face/tracker.h"
@@ -131,6 +132,60 @@ TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
   EXPECT_LT(reference_change, 3.0);
 }
 
+// Mean PSNR over frames of the columns [x0, x1) of two clips' frames.
+double ColumnsPsnr(const std::vector<cv::Mat>& a, const std::vector<cv::Mat>& b, int x0, int x1) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const cv::Rect columns(x0, 0, x1 - x0, a[i].rows);
+    sum += Psnr(a[i](columns), b[i](columns), cv::Mat(columns.size(), CV_8UC1, cv::Scalar(255)));
+  }
+  return sum / static_cast<double>(a.size());
+}
+
+// Two people side by side (person_a | person_b, made here with ffmpeg's hstack): the
+// fixture model's source identity for --to a is b, so only person_b's half changes;
+// --swap-all changes both halves.
+TEST(ConvertSlow, OnlyTheSourceIdentitysFacesChange) {
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
+  FACESWAP_REQUIRE_NETWORK(face::ModelFile::kFaceRecognition);
+  if (!HaveProgram("ffmpeg")) GTEST_SKIP() << "the ffmpeg program is needed to make the side-by-side clip";
+  const fs::path model = TrainedLiteModel();
+  const fs::path dir = MakeTempDir("convert_two_people");
+  const fs::path two = dir / "two.mp4";
+  const CommandResult made = RunCommand(
+      "ffmpeg -v error -y -i " + clip_a.string() + " -i " + clip_b.string() +
+      " -filter_complex '[0:v]scale=-2:480,setsar=1[a];[1:v]scale=-2:480,setsar=1[b];[a][b]hstack' -t 3 -an "
+      "-c:v libx264 -crf 16 " + two.string());
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+
+  const fs::path only_b = dir / "only_b.mp4", both = dir / "both.mp4", plain = dir / "plain.mp4";
+  const CommandResult filtered = RunFaceswap("convert " + two.string() + " -o " + only_b.string() + " -m " +
+                                             model.string() + " --to a");
+  EXPECT_NE(filtered.output.find("left untouched"), std::string::npos) << filtered.output;
+  RunFaceswap("convert " + two.string() + " -o " + both.string() + " -m " + model.string() + " --to a --swap-all");
+  {
+    video::Reader reader(two);
+    video::Writer writer(plain, reader.info());
+    video::Frame frame;
+    while (reader.Next(frame)) writer.Write(frame);
+    writer.Finish();
+  }
+  const auto reference = DecodeAll(plain), swapped_b = DecodeAll(only_b), swapped_both = DecodeAll(both);
+  ASSERT_EQ(swapped_b.size(), reference.size());
+  ASSERT_EQ(swapped_both.size(), reference.size());
+  const int half = reference.front().cols / 2;
+  const int width = reference.front().cols;
+  const double a_half = ColumnsPsnr(swapped_b, reference, 0, half);
+  const double b_half = ColumnsPsnr(swapped_b, reference, half, width);
+  const double a_half_all = ColumnsPsnr(swapped_both, reference, 0, half);
+  std::printf("PSNR vs plain re-encode: a half %.1f dB, b half %.1f dB; --swap-all a half %.1f dB\n", a_half, b_half,
+              a_half_all);
+  EXPECT_GE(a_half, 40.0);
+  EXPECT_LT(b_half, 36.0);
+  EXPECT_LT(a_half_all, 36.0);
+}
+
 TEST(ConvertSlow, MultiBandSeamIsSmallerThanAlphaOnTheSameFrames) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
   const fs::path model = TrainedLiteModel();
@@ -176,10 +231,20 @@ TEST(ConvertSlow, ImageInImageOutAndTruncatedClipWarns) {
   FACESWAP_REQUIRE_SAMPLE(truncated, "clips/person_a_truncated.mp4");
   const fs::path model = TrainedLiteModel();
   const fs::path dir = MakeTempDir("convert_image");
-  RunFaceswap("swap " + image.string() + " -o " + (dir / "out.png").string() + " -m " + model.string() + " --to a");
+  // Lin-Manuel Miranda is neither of the model's people: swapped only with --swap-all.
+  RunFaceswap("swap " + image.string() + " -o " + (dir / "out.png").string() + " -m " + model.string() +
+              " --to a --swap-all");
   const cv::Mat in = cv::imread(image.string()), out = cv::imread((dir / "out.png").string());
   ASSERT_EQ(in.size(), out.size());
   EXPECT_GT(cv::norm(in, out, cv::NORM_L1) / in.total(), 0.5);
+  if (face::CheckModelFile(face::ModelFile::kFaceRecognition).problem.empty()) {
+    const auto kept = RunFaceswap("swap " + image.string() + " -o " + (dir / "kept.png").string() + " -m " +
+                                  model.string() + " --to a");
+    EXPECT_NE(kept.output.find("1 face of other people left untouched"), std::string::npos) << kept.output;
+    const cv::Mat same = cv::imread((dir / "kept.png").string());
+    ASSERT_EQ(in.size(), same.size());
+    EXPECT_EQ(cv::norm(in, same, cv::NORM_INF), 0.0);
+  }
 
   // The broken clip: convert what is there (from 19 s to where it breaks) and warn.
   const auto r = RunFaceswap("convert " + truncated.string() + " -o " + (dir / "t.mp4").string() + " -m " +

@@ -10,6 +10,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/face/alignments_file.h"
+#include "network_files.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -70,6 +71,57 @@ TEST(Extract, ImagesThenRerunSkipsFinishedSources) {
   stats = pipeline::Extract(Options({two, copy}, out));
   EXPECT_EQ(stats.sources_done, 1);
   EXPECT_EQ(face::LoadAlignments(out / "alignments.json").sources.size(), 3u);
+}
+
+// The shared photos show Obama four times (two_people.jpg, obama-1080p.jpg,
+// obama_partial_face.jpg, 32bit.png), Biden once (two_people.jpg) and Lin-Manuel Miranda
+// once: three people, and a folder for each that train accepts.
+TEST(Extract, ByIdentityWritesAFolderPerPerson) {
+  FACESWAP_REQUIRE_SAMPLE(images, "images");
+  FACESWAP_REQUIRE_NETWORK(face::ModelFile::kFaceRecognition);
+  const fs::path out = MakeTempDir("extract_people");
+  pipeline::ExtractOptions options = Options({images}, out);
+  options.by_identity = true;
+  const pipeline::ExtractStats stats = pipeline::Extract(options);
+  EXPECT_TRUE(stats.described);
+  ASSERT_EQ(stats.people.size(), 3u);
+  EXPECT_EQ(stats.people[0].faces, 4);
+  EXPECT_EQ(stats.people[0].sources.size(), 4u);
+  EXPECT_EQ(stats.people[1].faces, 1);
+  EXPECT_EQ(stats.people[2].faces, 1);
+  // The two men of two_people.jpg are two people.
+  const face::AlignmentsFile all = face::LoadAlignments(out / "alignments.json");
+  for (const auto& source : all.sources) {
+    if (source.path.filename() != "two_people.jpg") continue;
+    ASSERT_EQ(source.faces.size(), 2u);
+    EXPECT_NE(source.faces[0].person, source.faces[1].person);
+    for (const auto& f : source.faces) EXPECT_TRUE(f.descriptor.has_value());
+  }
+  ASSERT_EQ(stats.person_folders.size(), 3u);
+  for (size_t p = 0; p < 3; ++p) {
+    const fs::path dir = stats.person_folders[p];
+    EXPECT_EQ(dir, out / ("person_" + std::to_string(p + 1)));
+    EXPECT_TRUE(face::IsExtractFolder(dir));
+    const face::AlignmentsFile own = face::LoadAlignments(dir / "alignments.json");
+    int64_t faces = 0;
+    for (const auto& source : own.sources) {
+      for (const auto& f : source.faces) {
+        ++faces;
+        EXPECT_EQ(f.person, static_cast<int>(p));
+        EXPECT_FALSE(cv::imread((dir / f.file).string()).empty()) << f.file;
+      }
+    }
+    EXPECT_EQ(faces, stats.people[p].faces);
+    EXPECT_FALSE(cv::imread((dir / "contact.png").string()).empty());
+  }
+  EXPECT_EQ(cv::imread((out / "people.png").string()).rows, 3 * 96);
+
+  // A second run replaces the folders it wrote and leaves others alone.
+  fs::create_directories(out / "person_9");
+  fs::create_directories(out / "person_3" / "stale");
+  pipeline::Extract(options);
+  EXPECT_FALSE(fs::exists(out / "person_3" / "stale"));
+  EXPECT_TRUE(fs::exists(out / "person_9"));
 }
 
 TEST(Extract, TruncatedClipFinishesWithAWarning) {

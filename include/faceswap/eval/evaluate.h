@@ -5,9 +5,12 @@
 // faces into their own frames exactly as `faceswap convert` does (pipeline::CompositeFace)
 // and measures:
 //   reconstruction  PSNR / SSIM of the source's faces redrawn by the source's own decoder
-//   identity        share of swapped faces an independent recogniser (LBPH) calls the
-//                   target (higher is better) and the source (lower is better)
-//   expression/pose 68 landmarks refitted on the swapped frame vs on the original frame,
+//   identity        ID retrieval by dlib's face-recognition network (identity_judge.h):
+//                   share of swapped faces whose nearest real face is the target's
+//                   (higher is better) or the source's (lower is better), and their mean
+//                   descriptor distance to each person's real faces
+//   pose            head pose (solvePnP) on the swapped vs the original frame, degrees
+//   expression      68 landmarks refitted on the swapped frame vs on the original frame,
 //                   mean error over the outer-eye-corner distance
 //   temporal        frame-to-frame change inside the face in the swapped frames divided by
 //                   the same change in the original frames (1.0: no added flicker)
@@ -51,7 +54,7 @@ struct EvalOptions {
   face::AlignOptions align;              // crop the renderer takes (size: the model's resolution)
   face::DetectorOptions detector;        // the landmark model refitted on swapped frames
   bool frames = true;                    // false: only the face metrics (no clip reading)
-  int recogniser_folds = 5;
+  std::optional<std::filesystem::path> recognition_model;  // the judge; unset: model_files.h's search
   void Check() const;                    // UsageError
 };
 
@@ -61,10 +64,14 @@ struct DirectionReport {
   std::string source, target;
   int faces = 0;                  // held-out faces of the source
   double psnr = 0, ssim = 0;      // source redrawn by its own decoder
-  double target_share = 0;        // recogniser's verdicts on the swapped faces
-  double source_share = 0;
-  double real_accuracy = 0;       // recogniser on the source's real faces (its own baseline)
+  double target_share = 0;        // ID retrieval: swapped faces nearest a real face of the target
+  double source_share = 0;        // ... of the source (its own run left out)
+  double target_distance = 0;     // mean descriptor distance of swapped faces to the target's real faces
+  double source_distance = 0;     // ... to the source's (own run left out)
+  double real_accuracy = 0;       // retrieval of the source's real faces (the judge's own baseline)
   int frames = 0;                 // frames swapped and measured
+  double pose_error = 0;          // mean of the three below, degrees
+  double pitch_error = 0, yaw_error = 0, roll_error = 0;  // mean |swapped - original|, degrees
   double landmark_error = 0;      // mean over faces
   double landmark_error_p90 = 0;  // 90th percentile
   int pairs = 0;                  // neighbouring frame pairs for the temporal ratio
@@ -74,12 +81,12 @@ struct DirectionReport {
 
 struct EvalReport {
   std::vector<DirectionReport> directions;
-  bool recogniser_available = true;
   double seconds = 0;
 };
 
 // `faces[i]` are the faces of identity i of the renderer's model. Throws UsageError for
-// fewer than two identities or an identity without faces.
+// fewer than two identities or an identity without faces, InputError (saying how to get
+// it) without the face-recognition network.
 EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer& render, const EvalOptions& options);
 
 }  // namespace faceswap::eval
