@@ -78,6 +78,94 @@ dlib::matrix<dlib::rgb_pixel> AsRgbChip(const cv::Mat& chip) {
   return rgb;
 }
 
+// Returns the file it read.
+std::filesystem::path LoadNetwork(const std::optional<std::filesystem::path>& model, RecognitionNet& net) {
+  const std::filesystem::path path = ResolveModelFile(ModelFile::kFaceRecognition, model);
+  try {
+    dlib::deserialize(path.string()) >> net;
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("not dlib's face recognition ResNet (") + e.what() + ")");
+  }
+  return path;
+}
+
+std::vector<float> Copy(const float* begin, size_t count) { return std::vector<float>(begin, begin + count); }
+
+// A visitor for dlib::visit_computational_layers that appends the layers with parameters.
+// dlib's parameter tensors (layers.h) are flat: con_ holds its filters (num_filters x k x
+// nr x nc) then, unless disabled, one bias per filter; fc_ holds a num_inputs x
+// num_outputs matrix (plus a bias row unless FC_NO_BIAS). affine_ is the exception: its
+// get_layer_params() is always empty (so that solvers leave the frozen batch norm alone),
+// and gamma and beta, one per channel in CONV_MODE, are read with get_gamma/get_beta.
+class ParameterExporter {
+ public:
+  ParameterExporter(const std::filesystem::path& file, std::vector<IdentityNetLayer>& layers)
+      : file_(file), layers_(layers) {}
+
+  template <long kFilters, long kRows, long kCols, int kStrideY, int kStrideX, int kPadY, int kPadX>
+  void operator()(const dlib::con_<kFilters, kRows, kCols, kStrideY, kStrideX, kPadY, kPadX>& con) const {
+    const dlib::tensor& params = con.get_layer_params();
+    const long filters = con.num_filters();
+    const long biases = con.bias_is_disabled() ? 0 : filters;
+    const long per_channel = filters * con.nr() * con.nc();
+    if (con.stride_y() != con.stride_x() || con.padding_y() != con.padding_x() ||
+        (static_cast<long>(params.size()) - biases) % per_channel != 0) {
+      throw InputError(file_, "unexpected convolution layout");
+    }
+    IdentityNetLayer layer;
+    layer.kind = IdentityLayerKind::kConvolution;
+    layer.shape = {filters, (static_cast<long>(params.size()) - biases) / per_channel, con.nr(), con.nc()};
+    layer.weights = Copy(params.host(), params.size() - biases);
+    layer.biases = Copy(params.host() + layer.weights.size(), biases);
+    layer.stride = static_cast<int>(con.stride_y());
+    layer.padding = static_cast<int>(con.padding_y());
+    layers_.push_back(std::move(layer));
+  }
+
+  void operator()(const dlib::affine_& affine) const {
+    // A disabled affine_ (fused into its convolution by dlib::fuse_layers) holds nothing;
+    // the shipped file has none.
+    if (affine.is_disabled() || affine.get_mode() != dlib::CONV_MODE) {
+      throw InputError(file_, "affine layer is disabled or not per channel");
+    }
+    // Copies of dlib's alias handles; get() is a view into the layer's own storage.
+    const auto gamma_alias = affine.get_gamma();
+    const auto beta_alias = affine.get_beta();
+    const dlib::tensor& gamma = gamma_alias.get();
+    const dlib::tensor& beta = beta_alias.get();
+    if (gamma.size() == 0 || beta.size() != gamma.size()) throw InputError(file_, "affine layer without parameters");
+    IdentityNetLayer layer;
+    layer.kind = IdentityLayerKind::kAffine;
+    layer.shape = {static_cast<int64_t>(gamma.size())};
+    layer.weights = Copy(gamma.host(), gamma.size());
+    layer.biases = Copy(beta.host(), beta.size());
+    layers_.push_back(std::move(layer));
+  }
+
+  template <unsigned long kOutputs, dlib::fc_bias_mode kBias>
+  void operator()(const dlib::fc_<kOutputs, kBias>& fc) const {
+    if (!fc.bias_is_disabled() && kBias == dlib::FC_HAS_BIAS) throw InputError(file_, "fc layer with bias");
+    const dlib::tensor& params = fc.get_layer_params();
+    const auto outputs = static_cast<int64_t>(fc.get_num_outputs());
+    IdentityNetLayer layer;
+    layer.kind = IdentityLayerKind::kFullyConnected;
+    layer.shape = {static_cast<int64_t>(params.size()) / outputs, outputs};
+    layer.weights = Copy(params.host(), params.size());
+    layers_.push_back(std::move(layer));
+  }
+
+  // relu_, max_pool_, avg_pool_, add_prev_: no parameters. Anything else with parameters
+  // would be silently lost, so it is refused.
+  template <typename Layer>
+  void operator()(const Layer& layer) const {
+    if (layer.get_layer_params().size() != 0) throw InputError(file_, "a layer with parameters of an unknown kind");
+  }
+
+ private:
+  const std::filesystem::path& file_;
+  std::vector<IdentityNetLayer>& layers_;
+};
+
 Descriptor AsDescriptor(const dlib::matrix<float, 0, 1>& m) {
   Descriptor d{};
   for (int i = 0; i < kDescriptorSize; ++i) d[i] = m(i);
@@ -196,12 +284,7 @@ struct IdentityEncoder::Impl {
 };
 
 IdentityEncoder::IdentityEncoder(const std::optional<std::filesystem::path>& model) : impl_(std::make_unique<Impl>()) {
-  const std::filesystem::path path = ResolveModelFile(ModelFile::kFaceRecognition, model);
-  try {
-    dlib::deserialize(path.string()) >> impl_->net;
-  } catch (const std::exception& e) {
-    throw InputError(path, std::string("not dlib's face recognition ResNet (") + e.what() + ")");
-  }
+  LoadNetwork(model, impl_->net);
 }
 
 IdentityEncoder::~IdentityEncoder() = default;
@@ -221,6 +304,18 @@ std::vector<Descriptor> IdentityEncoder::EncodeChips(const std::vector<cv::Mat>&
   if (batch.empty()) return out;
   for (const auto& m : impl_->net(batch, 16)) out.push_back(AsDescriptor(m));
   return out;
+}
+
+IdentityNetwork ExportIdentityNetwork(const std::optional<std::filesystem::path>& model) {
+  auto net = std::make_unique<RecognitionNet>();
+  const std::filesystem::path path = LoadNetwork(model, *net);
+  const auto& input = dlib::input_layer(*net);
+  IdentityNetwork network;
+  network.rgb_mean = {input.get_avg_red(), input.get_avg_green(), input.get_avg_blue()};
+  // dlib visits from the output (layer 0) down to the input.
+  dlib::visit_computational_layers(*net, ParameterExporter(path, network.layers));
+  std::reverse(network.layers.begin(), network.layers.end());
+  return network;
 }
 
 }  // namespace faceswap::face

@@ -125,6 +125,31 @@ TEST(Identity, ClusterPeopleByAverageLinkage) {
   EXPECT_FLOAT_EQ(face::MeanDescriptor({a, far})[0], 1.0f);
 }
 
+// The exported parameters, input first: a 7x7/2 stem without padding (dlib pads only
+// stride-1 convolutions), 14 residual units of 4 layers, the 256 -> 128 descriptor layer.
+// tests/train/identity_net_test.cpp checks the numbers by running them.
+TEST(Identity, ExportListsTheParametersInputFirst) {
+  FACESWAP_REQUIRE_NETWORK(face::ModelFile::kFaceRecognition);
+  const face::IdentityNetwork network = face::ExportIdentityNetwork();
+  ASSERT_EQ(network.layers.size(), 2u + 14 * 4 + 1);
+  const face::IdentityNetLayer& stem = network.layers.front();
+  EXPECT_EQ(stem.kind, face::IdentityLayerKind::kConvolution);
+  EXPECT_EQ(stem.shape, (std::vector<int64_t>{32, 3, 7, 7}));
+  EXPECT_EQ(stem.stride, 2);
+  EXPECT_EQ(stem.padding, 0);
+  EXPECT_EQ(stem.biases.size(), 32u);
+  EXPECT_EQ(network.layers[1].kind, face::IdentityLayerKind::kAffine);
+  EXPECT_EQ(network.layers[1].weights.size(), 32u);
+  EXPECT_EQ(network.layers[2].padding, 1);  // a stride-1 3x3 convolution
+  const face::IdentityNetLayer& fc = network.layers.back();
+  EXPECT_EQ(fc.kind, face::IdentityLayerKind::kFullyConnected);
+  EXPECT_EQ(fc.shape, (std::vector<int64_t>{256, face::kDescriptorSize}));
+  EXPECT_TRUE(fc.biases.empty());
+  // dlib's default means (dlib/dnn/input.h), which the file keeps.
+  EXPECT_NEAR(network.rgb_mean[0], 122.782, 1e-3);
+  EXPECT_NEAR(network.rgb_mean[2], 104.298, 1e-3);
+}
+
 TEST(Identity, MissingNetworkSaysHowToGetIt) {
   const fs::path empty = MakeTempDir("no_networks");
   try {

@@ -15,6 +15,7 @@
 #include <opencv2/core.hpp>
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -84,5 +85,43 @@ class IdentityEncoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The same network as plain numbers, for re-declaring it where dlib cannot go: LibTorch's
+// train::IdentityNet runs it so that an identity loss can pass gradients back into a
+// generated face, which dlib's own forward pass cannot do for a non-dlib model.
+//
+// Only the layers that hold parameters are listed, input to output. The rest of the
+// topology (relu, pooling, the residual adds) holds no numbers; it is fixed by the file,
+// whose layer types dlib checks on reading, and the re-declaration states it again (its
+// tests compare descriptors, so a wrong one shows).
+enum class IdentityLayerKind {
+  kConvolution,     // dlib's con_: cross-correlation plus a bias per filter
+  kAffine,          // dlib's affine_ (batch norm folded for inference): scale * x + shift per channel
+  kFullyConnected,  // dlib's fc_ without bias: x * W with x a row vector
+};
+
+struct IdentityNetLayer {
+  IdentityLayerKind kind = IdentityLayerKind::kConvolution;
+  // kConvolution: {filters, channels, rows, cols}; kAffine: {channels}; kFullyConnected:
+  // {inputs, outputs}. `weights` holds prod(shape) numbers, row-major in this shape (dlib's
+  // own order: for filters that is LibTorch's OIHW; for the fully connected layer it is the
+  // transpose of torch::nn::Linear's weight).
+  std::vector<int64_t> shape;
+  std::vector<float> weights;  // filters, per-channel scale, or the fc matrix
+  std::vector<float> biases;   // one per filter, per-channel shift; empty for the fc layer
+  int stride = 1;              // kConvolution only (the same along rows and columns)
+  int padding = 0;             // kConvolution only: zeros on every side
+};
+
+struct IdentityNetwork {
+  // dlib's input_rgb_image_sized feeds the network (pixel - mean) / 256 per channel, with
+  // pixels 0..255 in R, G, B order; these are the file's means.
+  std::array<float, 3> rgb_mean{};
+  std::vector<IdentityNetLayer> layers;
+};
+
+// Reads the network file (ResolveModelFile, or `model`) and copies out its parameters;
+// InputError when missing or not this network.
+IdentityNetwork ExportIdentityNetwork(const std::optional<std::filesystem::path>& model = {});
 
 }  // namespace faceswap::face
