@@ -13,6 +13,7 @@
 #include "faceswap/blend/blend.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/progress.h"
+#include "faceswap/core/sharpness.h"
 #include "faceswap/eval/identity_judge.h"
 #include "faceswap/eval/metrics.h"
 #include "faceswap/face/identity.h"
@@ -101,6 +102,7 @@ class DirectionRun {
     row.pairs = pairs_;
     row.temporal_ratio = pairs_ > 0 && source_change_ > 0 ? swapped_change_ / source_change_ : kNaN;
     row.seam = Mean(seams_);
+    row.sharpness = Mean(sharpness_);
   }
 
  private:
@@ -182,6 +184,11 @@ class DirectionRun {
       const pipeline::CompositeRegion& region = regions[k];
       if (!region.mask.empty()) {
         seams_.push_back(blend::SeamScore(swapped(region.roi), original(region.roi), region.mask));
+        // Sharpness where the face is fully the model's (mask ~1), not on the feathered rim.
+        cv::Mat inside;
+        cv::compare(region.mask, 0.95, inside, cv::CMP_GT);
+        const double reference = core::LaplacianVariance(original(region.roi), inside);
+        if (reference > 0) sharpness_.push_back(core::LaplacianVariance(swapped(region.roi), inside) / reference);
       }
 
       Previous& prev = previous[f.record.track_id];
@@ -221,7 +228,7 @@ class DirectionRun {
   int frames_ = 0;
   int pairs_ = 0;
   double source_change_ = 0, swapped_change_ = 0;
-  std::vector<double> landmark_errors_, seams_, pitch_errors_, yaw_errors_, roll_errors_;
+  std::vector<double> landmark_errors_, seams_, sharpness_, pitch_errors_, yaw_errors_, roll_errors_;
 };
 
 }  // namespace

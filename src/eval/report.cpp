@@ -36,19 +36,20 @@ struct Metric {
 std::string FormatTable(const EvalReport& report) {
   std::string out;
   char line[320];
-  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s\n", "direction", "faces",
-                "PSNR dB", "SSIM", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
-                "temporal", "seam");
+  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", "direction",
+                "faces", "PSNR dB", "SSIM", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
+                "temporal", "seam", "sharp");
   out += line;
   for (const DirectionReport& d : report.directions) {
     const std::string direction = d.source + " -> " + d.target;
     const std::string distances = Number(d.target_distance, "%.3f") + " / " + Number(d.source_distance, "%.3f");
-    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s\n", direction.c_str(), d.faces,
+    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", direction.c_str(),
+                  d.faces,
                   Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
                   Number(d.source_share, "%.2f").c_str(), distances.c_str(), Number(d.real_accuracy, "%.2f").c_str(),
                   Number(d.pose_error, "%.2f").c_str(), Number(d.landmark_error, "%.4f").c_str(),
                   Number(d.landmark_error_p90, "%.4f").c_str(), Number(d.temporal_ratio, "%.3f").c_str(),
-                  Number(d.seam, "%.3f").c_str());
+                  Number(d.seam, "%.3f").c_str(), Number(d.sharpness, "%.3f").c_str());
     out += line;
   }
   out +=
@@ -58,7 +59,8 @@ std::string FormatTable(const EvalReport& report) {
       "target's / source's real faces (same person below 0.6); real id: the judge's retrieval of real faces.\n"
       "pose: head pose change in degrees (mean of pitch, yaw, roll); landmarks: mean landmark error / outer-eye\n"
       "distance, swapped vs original frame (0 is best). temporal: frame-to-frame change of the face, swapped /\n"
-      "original (1.0: no added flicker). seam: gradient on the blend border, swapped / original (1.0: no edge).\n";
+      "original (1.0: no added flicker). seam: gradient on the blend border, swapped / original (1.0: no edge).\n"
+      "sharp: variance of the Laplacian inside the face, swapped / original (1.0: as sharp as the source).\n";
   return out;
 }
 
@@ -86,6 +88,7 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
                        {"p90_error", JsonNumber(d.landmark_error_p90)}}},
         {"temporal", {{"pairs", d.pairs}, {"ratio", JsonNumber(d.temporal_ratio)}}},
         {"seam", JsonNumber(d.seam)},
+        {"sharpness", JsonNumber(d.sharpness)},
     });
   }
   return {
@@ -93,8 +96,12 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
       {"preset", context.preset},
       {"iteration", context.iteration},
       {"faces_from", context.faces_from},
-      {"judge", "dlib_face_recognition_resnet_model_v1 (ID retrieval by nearest real face, the probe's own run left "
-                "out; not used in training)"},
+      {"judge", std::string("dlib_face_recognition_resnet_model_v1 (ID retrieval by nearest real face, the probe's "
+                            "own run left out); ") +
+                    (context.judge_trained_model
+                         ? "WARNING: the model was trained with this network as its identity loss, so the identity "
+                           "columns favour it; judge its swaps by the other columns and by eye"
+                         : "not used in training")},
       {"directions", directions},
       {"seconds", report.seconds},
   };
@@ -109,6 +116,7 @@ void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
       {"landmark error", &DirectionReport::landmark_error, 0.0, 0.2},
       {"temporal", &DirectionReport::temporal_ratio, 1.0, 2.0},
       {"seam", &DirectionReport::seam, 1.0, 2.0},
+      {"sharpness", &DirectionReport::sharpness, 1.0, 2.0},
   };
   const cv::Scalar colours[] = {{200, 120, 40}, {40, 140, 230}, {60, 170, 60}, {160, 60, 160}};
   const int panel_w = 130, panel_h = 170, top = 34, bottom = 40;

@@ -139,7 +139,9 @@ cv::Point2f ApplyTransform(const cv::Matx23d& m, const cv::Point2f& p) {
 void Align(const cv::Mat& frame, const Landmarks& points, const AlignOptions& options, AlignedFace& out) {
   out.to_crop = AlignmentTransform(points, options);
   out.to_frame = InvertTransform(out.to_crop);
-  cv::warpAffine(frame, out.crop, out.to_crop, cv::Size(options.size, options.size), cv::INTER_LINEAR,
+  // Cubic, not linear: a linear warp into the crop and back out lost a third of the face's
+  // finest detail (eval's sharpness of an unchanged face: 0.67 linear, 0.87-0.94 cubic).
+  cv::warpAffine(frame, out.crop, out.to_crop, cv::Size(options.size, options.size), cv::INTER_CUBIC,
                  cv::BORDER_REPLICATE);
   for (size_t i = 0; i < points.size(); ++i) out.crop_points[i] = ApplyTransform(out.to_crop, points[i]);
 }

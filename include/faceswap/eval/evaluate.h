@@ -15,6 +15,8 @@
 //   temporal        frame-to-frame change inside the face in the swapped frames divided by
 //                   the same change in the original frames (1.0: no added flicker)
 //   seam            blend::SeamScore along the blend mask's border (1.0: no added edge)
+//   sharpness       variance of the Laplacian inside the face, swapped / original (1.0: as
+//                   sharp as the source)
 
 #include <opencv2/core.hpp>
 
@@ -77,6 +79,7 @@ struct DirectionReport {
   int pairs = 0;                  // neighbouring frame pairs for the temporal ratio
   double temporal_ratio = 0;
   double seam = 0;                // mean over faces
+  double sharpness = 0;           // mean over faces of LaplacianVariance(swapped) / (original)
 };
 
 struct EvalReport {

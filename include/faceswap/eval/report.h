@@ -17,6 +17,7 @@ struct ReportContext {
   std::string preset;
   int64_t iteration = 0;
   std::string faces_from;      // e.g. "held-out faces (runs of 4 faces, 1 run in 10)"
+  bool judge_trained_model = false;  // the model was trained with the judge's network as a loss
 };
 
 std::string FormatTable(const EvalReport& report);
