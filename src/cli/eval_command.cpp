@@ -67,12 +67,19 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   };
   const eval::EvalReport report = eval::Evaluate(faces, render, options);
 
-  const eval::ReportContext context{faces_options.model_dir.string(), info.preset, info.iteration, faces_from};
+  eval::ReportContext context{faces_options.model_dir.string(), info.preset, info.iteration, faces_from};
+  const std::string identity_weight = info.RecipeValue("identity_weight");
+  context.judge_trained_model = !identity_weight.empty() && std::stod(identity_weight) > 0;
   core::WriteFileAtomically(out, eval::ReportJson(report, context).dump(2) + "\n");
   eval::WriteChart(report, chart);
   std::printf("%s at iteration %lld (%s); %s\n%s", faces_options.model_dir.string().c_str(),
               static_cast<long long>(info.iteration), info.preset.c_str(), faces_from.c_str(),
               eval::FormatTable(report).c_str());
+  if (context.judge_trained_model) {
+    std::printf("note: this model was trained with the identity loss (--identity-weight %s), whose network is also "
+                "eval's judge: the ID columns favour it.\n",
+                identity_weight.c_str());
+  }
   std::fflush(stdout);
   spdlog::info("report: {}, chart: {} ({:.1f} s)", out.string(), chart.string(), report.seconds);
 }

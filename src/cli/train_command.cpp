@@ -22,6 +22,7 @@ struct TrainArguments {
   std::string time;
   std::optional<std::filesystem::path> landmarks;
   std::string face_select = "all";
+  std::string precision = "auto";
   train::TrainOptions options;
 };
 
@@ -51,6 +52,10 @@ std::vector<train::IdentitySource> Sources(const TrainArguments& args) {
 void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   train::TrainOptions& options = args.options;
   options.device = model::ParseDeviceKind(global.device);
+  const model::DeviceKind device = model::ResolveDevice(options.device);
+  options.precision = args.precision == "auto" ? model::DefaultPrecision(device) : model::ParsePrecision(args.precision);
+  // Before any faces are extracted or read: a precision the device cannot run fails at once.
+  model::CheckPrecision(options.precision, device);
   options.threads = global.threads;
   if (!args.time.empty()) options.time_budget_seconds = core::ParseDuration(args.time);
   if (options.iterations == 0 && options.time_budget_seconds == 0) {
@@ -87,18 +92,22 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
 Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<TrainArguments>();
   train::TrainOptions& o = args->options;
+  // The command's default recipe, chosen with scripts/bench_quality.sh (README, "Measuring
+  // quality"): the weight average on, bf16 where the CPU has it (--precision auto).
+  o.average_decay = 0.999;
   CLI::App* sub = app.add_subcommand("train", "Teach a model the faces of two or more people (resumes an existing model)");
   sub->footer(
       "Inputs may be videos, images, folders of either, or `faceswap extract` output folders.\n"
       "Faces are extracted once into MODEL/cache. Ctrl-C finishes the step, saves and exits 0;\n"
       "running the same command again resumes. MODEL/preview.png shows each identity's faces\n"
-      "as reconstructed and as swapped into the others; MODEL/loss.csv and loss.png the history.");
+      "as reconstructed and as swapped into the others; MODEL/loss.csv and loss.png the history,\n"
+      "MODEL/quality.csv the held-out swaps' identity and sharpness at every save.");
   sub->add_option("--a", args->a, "Videos, images or folders of person A")->check(CLI::ExistingPath);
   sub->add_option("--b", args->b, "Videos, images or folders of person B")->check(CLI::ExistingPath);
   sub->add_option("--identity", args->identities, "NAME=PATH, repeatable: more identities (or more inputs for one)");
   sub->add_option("-m,--model", o.model_dir, "Model folder (created, or resumed when it exists)")->required();
   sub->add_option("--preset", o.preset, "Network: " + model::PresetNames())
-      ->check(CLI::IsMember({"original", "lite", "hd"}))
+      ->check(CLI::IsMember({"original", "lite", "lite128", "hd"}))
       ->capture_default_str();
   sub->add_option("--batch", o.batch_size, "Faces per identity per step (0: the preset's default)")->capture_default_str();
   sub->add_option("--lr", o.learning_rate, "Adam learning rate (0: the preset's default)");
@@ -112,6 +121,32 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--stage-iterations", o.stage_iterations, "hd preset: steps per resolution stage (32, 64, 128 px)")
       ->capture_default_str();
   sub->add_option("--seed", o.seed, "Random seed for augmentation")->capture_default_str();
+  sub->add_option("--average", o.average_decay,
+                  "Keep a moving average of the weights with this decay (e.g. 0.999) and draw previews, convert "
+                  "and eval with it (0: off)")
+      ->check(CLI::Range(0.0, 0.99999))
+      ->capture_default_str();
+  sub->add_option("--frequency-weight", o.frequency_weight, "Weight of the focal frequency loss (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--identity-weight", o.identity_weight,
+                  "Weight of the identity loss (dlib's face-recognition network on swapped faces; 0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--warmup", o.warmup_steps, "Ramp the learning rate up over this many first steps")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--clip", o.max_grad_norm, "Clip the gradient's norm to this (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  // Fault injection for the tests of the non-finite-loss guard; not for users.
+  sub->add_option("--debug-nan-at", o.nan_at)->group("");
+  sub->add_option("--debug-nan-steps", o.nan_steps)->group("");
+  sub->add_option("--precision", args->precision,
+                  "Number format: fp32, bf16 (CPUs with AVX512-BF16, Ampere+ GPUs), fp16 (CUDA only) or auto "
+                  "(bf16 on CPUs with AVX512-BF16, else fp32)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}))
+      ->capture_default_str();
   sub->add_option("--landmarks", args->landmarks, "68-point landmark model used when extracting faces");
   sub->add_option("--face-select", args->face_select,
                   "Faces taken from raw inputs: all | largest | ref:IMAGE (use largest or ref: when other people appear)")

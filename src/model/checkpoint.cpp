@@ -36,19 +36,27 @@ void ApplyStage(const ModelInfo& info, FaceAutoencoder& net) {
   net->SetStage(stage.resolution, stage.alpha);
 }
 
-// Reads one archive into net/optimizer; returns the stored iteration. Throws c10::Error
-// (or std::exception) on a damaged file.
-int64_t ReadArchive(const fs::path& file, FaceAutoencoder& net, torch::optim::Optimizer* optimizer) {
+// Reads one archive into net/optimizer/average; returns the stored iteration. Throws
+// c10::Error (or std::exception) on a damaged file.
+int64_t ReadArchive(const fs::path& file, FaceAutoencoder& net, torch::optim::Optimizer* optimizer,
+                    LoadWeights which, FaceAutoencoder* average, bool& has_average) {
   torch::serialize::InputArchive archive;
   archive.load_from(file.string(), torch::kCPU);
   torch::Tensor iteration;
   archive.read("iteration", iteration);
+  torch::NoGradGuard no_grad;
+  torch::serialize::InputArchive averaged;
+  has_average = archive.try_read("average", averaged);
   {
-    torch::NoGradGuard no_grad;
     torch::serialize::InputArchive weights;
-    archive.read("network", weights);
-    net->load(weights);
+    if (which == LoadWeights::kForDrawing && has_average) {
+      net->load(averaged);
+    } else {
+      archive.read("network", weights);
+      net->load(weights);
+    }
   }
+  if (average && has_average && which == LoadWeights::kLive) (*average)->load(averaged);
   if (optimizer) {
     torch::serialize::InputArchive state;
     if (archive.try_read("optimizer", state)) optimizer->load(state);
@@ -71,7 +79,7 @@ FaceAutoencoder CreateNetwork(const ModelInfo& info) {
 }
 
 void SaveCheckpoint(const fs::path& model_dir, FaceAutoencoder& net, torch::optim::Optimizer* optimizer,
-                    ModelInfo& info, int keep_backups) {
+                    ModelInfo& info, int keep_backups, FaceAutoencoder* average) {
   core::EnsureDirectory(model_dir / "backups");
   const fs::path weights = model_dir / kWeightsFile;
   core::TemporaryFile tmp(core::TemporaryPathFor(weights));
@@ -80,6 +88,11 @@ void SaveCheckpoint(const fs::path& model_dir, FaceAutoencoder& net, torch::opti
     torch::serialize::OutputArchive network;
     net->save(network);
     archive.write("network", network);
+    if (average) {
+      torch::serialize::OutputArchive averaged;
+      (*average)->save(averaged);
+      archive.write("average", averaged);
+    }
     if (optimizer) {
       torch::serialize::OutputArchive state;
       optimizer->save(state);
@@ -121,7 +134,7 @@ void SaveCheckpoint(const fs::path& model_dir, FaceAutoencoder& net, torch::opti
 }
 
 LoadedFrom LoadCheckpoint(const fs::path& model_dir, FaceAutoencoder& net, torch::optim::Optimizer* optimizer,
-                          ModelInfo& info) {
+                          ModelInfo& info, LoadWeights which, FaceAutoencoder* average) {
   struct Candidate {
     fs::path file;
     std::string hash;
@@ -143,11 +156,13 @@ LoadedFrom LoadCheckpoint(const fs::path& model_dir, FaceAutoencoder& net, torch
       continue;
     }
     try {
-      const int64_t iteration = ReadArchive(c.file, net, optimizer);
+      bool has_average = false;
+      const int64_t iteration = ReadArchive(c.file, net, optimizer, which, average, has_average);
       info.iteration = iteration;
       ApplyStage(info, net);
+      if (average && has_average) ApplyStage(info, *average);
       if (c.backup) spdlog::warn("{}: using this backup from iteration {}", c.file.string(), iteration);
-      return {c.file, iteration, c.backup};
+      return {c.file, iteration, c.backup, has_average};
     } catch (const std::exception& e) {
       spdlog::warn("{}: unreadable ({})", c.file.string(), std::string(e.what()).substr(0, 200));
     }

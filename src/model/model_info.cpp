@@ -34,6 +34,13 @@ std::vector<std::vector<float>> ModelInfo::IdentityMeans() const {
   return means;
 }
 
+std::string ModelInfo::RecipeValue(const std::string& key) const {
+  for (const auto& [k, v] : recipe) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
 ModelInfo LoadModelInfo(const fs::path& model_dir) {
   const fs::path file = model_dir / kModelInfoFile;
   std::ifstream in(file);
@@ -76,6 +83,10 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
         throw ModelError(file, "descriptor of identity '" + info.descriptors.back().identity + "' must hold 128 numbers");
       }
     }
+    const json recipe = j.value("recipe", json::object());  // named: items() must not outlive it
+    for (const auto& [key, value] : recipe.items()) {
+      info.recipe.emplace_back(key, value.get<std::string>());
+    }
     if (j.contains("libraries")) {
       for (const auto& [name, version] : j.at("libraries").items()) {
         info.libraries.emplace_back(name, version.get<std::string>());
@@ -95,6 +106,8 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
   for (const auto& [name, version] : info.libraries) libs[name] = version;
   json training = json::array();
   for (const auto& t : info.training_faces) training.push_back({{"identity", t.identity}, {"folders", t.folders}});
+  json recipe = json::object();
+  for (const auto& [key, value] : info.recipe) recipe[key] = value;
   json descriptors = json::array();
   for (const auto& d : info.descriptors) {
     json mean = json::array();
@@ -116,6 +129,7 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
       {"training_faces", training},
       {"holdout_rule", info.holdout_rule},
       {"descriptors", descriptors},
+      {"recipe", recipe},
   };
   core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
 }

@@ -20,6 +20,11 @@ const std::vector<Preset>& AllPresets() {
     lite.default_learning_rate = 2e-4;
     lite.summary = "small 64 px model that learns a face on a laptop CPU in minutes";
 
+    Preset lite128 = lite;
+    lite128.name = "lite128";
+    lite128.resolution = 128;
+    lite128.summary = "the lite model at 128 px: sharper faces, a quarter of lite's speed";
+
     Preset hd;
     hd.name = "hd";
     hd.resolution = 128;
@@ -29,7 +34,7 @@ const std::vector<Preset>& AllPresets() {
     hd.default_batch = 8;
     hd.default_learning_rate = 1e-4;
     hd.summary = "128 px, residual blocks, learned mask, grown 32->64->128 px with fade-in";
-    return std::vector<Preset>{original, lite, hd};
+    return std::vector<Preset>{original, lite, lite128, hd};
   }();
   return presets;
 }

@@ -20,7 +20,7 @@ Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device) : im
   impl_->device_kind = ResolveDevice(device);
   impl_->device = impl_->device_kind == DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   impl_->net = CreateNetwork(impl_->info);
-  LoadCheckpoint(model_dir, impl_->net, nullptr, impl_->info);
+  LoadCheckpoint(model_dir, impl_->net, nullptr, impl_->info, LoadWeights::kForDrawing);
   impl_->net->to(impl_->device);
   impl_->net->eval();
   spdlog::debug("{}: {} model, identities {}, iteration {}, {} px on {}", model_dir.string(), impl_->info.preset,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
@@ -26,7 +27,43 @@ namespace {
 // person), for the identity's mean descriptor.
 using DescriptorGroups = std::vector<std::vector<face::Descriptor>>;
 
-// Appends the faces of one extract folder, leaving the held-out ones out.
+// Held-out faces train watches while it runs (quality_watch.h), per identity.
+constexpr size_t kWatchedFaces = 8;
+
+// `count` items spread evenly over `items`.
+template <typename T>
+std::vector<T> Spread(const std::vector<T>& items, size_t count) {
+  if (items.size() <= count) return items;
+  std::vector<T> picked;
+  for (size_t i = 0; i < count; ++i) picked.push_back(items[i * items.size() / count]);
+  return picked;
+}
+
+// The crop of one face with its landmarks in crop pixels; nullopt (with a warning) when
+// the crop cannot be read.
+std::optional<FaceSample> ReadSample(const fs::path& dir, const face::SourceRecord& source,
+                                     const face::FaceRecord& record, const FaceCacheOptions& options) {
+  FaceSample sample;
+  sample.crop = cv::imread((dir / record.file).string(), cv::IMREAD_COLOR);
+  if (sample.crop.empty()) {
+    spdlog::warn("{}: unreadable face crop, skipped", (dir / record.file).string());
+    return std::nullopt;
+  }
+  double scale = 1.0;
+  if (sample.crop.cols > options.max_side) {
+    scale = static_cast<double>(options.max_side) / sample.crop.cols;
+    cv::resize(sample.crop, sample.crop, cv::Size(options.max_side, options.max_side), 0, 0, cv::INTER_AREA);
+  }
+  for (size_t i = 0; i < record.points.size(); ++i) {
+    const cv::Point2f p = face::ApplyTransform(record.to_crop, record.points[i]);
+    sample.points[i] = cv::Point2f(static_cast<float>(p.x * scale), static_cast<float>(p.y * scale));
+  }
+  sample.source = source.path.filename().string() + "#" + std::to_string(record.frame);
+  return sample;
+}
+
+// Appends the faces of one extract folder, leaving the held-out ones out (a few of those
+// go to set.watched).
 void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, FaceSet& set, DescriptorGroups& groups) {
   const fs::path file = dir / face::kAlignmentsFileName;
   const face::AlignmentsFile alignments = face::LoadAlignments(file);
@@ -37,35 +74,25 @@ void ReadExtractFolder(const fs::path& dir, const FaceCacheOptions& options, Fac
     throw InputError(file, "faces were aligned differently from the other inputs (template or coverage differs)");
   }
   set.folders.push_back(face::AbsolutePath(dir));
+  std::vector<std::pair<const face::SourceRecord*, const face::FaceRecord*>> held_out;
   int64_t index = 0;
   for (const face::SourceRecord& source : alignments.sources) {
     std::map<int, size_t> group_of_track;
     for (const face::FaceRecord& record : source.faces) {
-      const bool held_out = face::IsHeldOut(index++);
-      if (options.hold_out && held_out) continue;
+      if (options.hold_out && face::IsHeldOut(index++)) {
+        held_out.emplace_back(&source, &record);
+        continue;
+      }
       if (record.descriptor) {
         auto [it, added] = group_of_track.try_emplace(record.track_id, groups.size());
         if (added) groups.emplace_back();
         groups[it->second].push_back(*record.descriptor);
       }
-      FaceSample sample;
-      sample.crop = cv::imread((dir / record.file).string(), cv::IMREAD_COLOR);
-      if (sample.crop.empty()) {
-        spdlog::warn("{}: unreadable face crop, skipped", (dir / record.file).string());
-        continue;
-      }
-      double scale = 1.0;
-      if (sample.crop.cols > options.max_side) {
-        scale = static_cast<double>(options.max_side) / sample.crop.cols;
-        cv::resize(sample.crop, sample.crop, cv::Size(options.max_side, options.max_side), 0, 0, cv::INTER_AREA);
-      }
-      for (size_t i = 0; i < record.points.size(); ++i) {
-        const cv::Point2f p = face::ApplyTransform(record.to_crop, record.points[i]);
-        sample.points[i] = cv::Point2f(static_cast<float>(p.x * scale), static_cast<float>(p.y * scale));
-      }
-      sample.source = source.path.filename().string() + "#" + std::to_string(record.frame);
-      set.faces.push_back(std::move(sample));
+      if (auto sample = ReadSample(dir, source, record, options)) set.faces.push_back(std::move(*sample));
     }
+  }
+  for (const auto& [source, record] : Spread(held_out, kWatchedFaces)) {
+    if (auto sample = ReadSample(dir, *source, *record, options)) set.watched.push_back(std::move(*sample));
   }
 }
 
@@ -150,6 +177,7 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
       throw InputError(source.inputs.front(), "no faces found for identity '" + source.name + "'");
     }
     DescribeIdentity(set, std::move(groups));
+    set.watched = Spread(set.watched, kWatchedFaces);
     sets.push_back(std::move(set));
   }
   const face::ModelFileStatus network = face::CheckModelFile(face::ModelFile::kFaceRecognition);

@@ -1,5 +1,7 @@
 #include "faceswap/train/loss.h"
 
+#include <torch/fft.h>
+
 #include <cmath>
 
 namespace F = torch::nn::functional;
@@ -44,6 +46,16 @@ torch::Tensor FaceLoss(const torch::Tensor& output, const torch::Tensor& target,
   const torch::Tensor l1 = (weight * (output - target).abs()).mean();
   const torch::Tensor dssim = (weight * (1.0 - SsimMap(output, target)) * 0.5).mean();
   return l1 + dssim;
+}
+
+torch::Tensor FocalFrequencyLoss(const torch::Tensor& output, const torch::Tensor& target) {
+  const torch::Tensor fo = torch::fft::fft2(output.to(torch::kFloat32), c10::nullopt, {-2, -1}, "ortho");
+  const torch::Tensor ft = torch::fft::fft2(target.to(torch::kFloat32), c10::nullopt, {-2, -1}, "ortho");
+  const torch::Tensor distance = (fo - ft).abs().pow(2);  // N x C x H x W
+  torch::Tensor weight = distance.sqrt().detach();
+  const torch::Tensor peak = std::get<0>(weight.flatten(1).max(1)).clamp_min(1e-12).view({-1, 1, 1, 1});
+  weight = weight / peak;
+  return (weight * distance).mean();
 }
 
 }  // namespace faceswap::train

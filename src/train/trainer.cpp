@@ -6,8 +6,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "faceswap/core/error.h"
@@ -15,15 +18,29 @@
 #include "faceswap/core/job_queue.h"
 #include "faceswap/core/progress.h"
 #include "faceswap/core/stop_signal.h"
+#include "faceswap/model/autocast.h"
 #include "faceswap/model/checkpoint.h"
 #include "faceswap/model/preset.h"
 #include "faceswap/model/tensor_image.h"
+#include "faceswap/train/charts.h"
+#include "faceswap/train/identity_net.h"
 #include "faceswap/train/loss.h"
+#include "faceswap/train/quality_watch.h"
+#include "faceswap/train/weight_average.h"
 
 namespace fs = std::filesystem;
 
 namespace faceswap::train {
 namespace {
+
+// Faces per identity and step that the identity loss draws as another identity: the
+// face-recognition network costs ~20 ms a face on this project's 2-core CPU.
+constexpr int64_t kIdentityLossFaces = 4;
+
+// fp16 dynamic loss scaling (Micikevicius et al. 2018, "Mixed precision training"): start
+// high, halve on every overflow, double after this many overflow-free steps.
+constexpr double kInitialLossScale = 65536.0;
+constexpr int64_t kLossScaleGrowthSteps = 1000;
 
 struct IdentityBatch {
   torch::Tensor input, target, weight, mask;
@@ -157,45 +174,8 @@ void WritePng(const fs::path& path, const cv::Mat& image) {
   core::WriteFileAtomically(path, std::string(png.begin(), png.end()));
 }
 
-// A small line chart of loss.csv: one colour per identity, log-free, newest at the right.
-cv::Mat LossPlot(const std::vector<std::vector<double>>& history, const std::vector<std::string>& names) {
-  const int width = 640, height = 320, margin = 30;
-  cv::Mat plot(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  if (history.empty()) return plot;
-  double top = 0;
-  for (const auto& row : history) {
-    for (double v : row) top = std::max(top, v);
-  }
-  const cv::Scalar colours[] = {{200, 80, 30}, {30, 120, 220}, {60, 170, 60}, {150, 50, 150}};
-  for (size_t id = 0; id < names.size(); ++id) {
-    std::vector<cv::Point> line;
-    for (size_t i = 0; i < history.size(); ++i) {
-      const double x = margin + (width - 2 * margin) * static_cast<double>(i) / std::max<size_t>(1, history.size() - 1);
-      const double y = height - margin - (height - 2 * margin) * history[i][id] / std::max(top, 1e-9);
-      line.emplace_back(cvRound(x), cvRound(y));
-    }
-    cv::polylines(plot, line, false, colours[id % 4], 1, cv::LINE_AA);
-    cv::putText(plot, names[id], cv::Point(margin + 80 * static_cast<int>(id), 20), cv::FONT_HERSHEY_SIMPLEX, 0.5,
-                colours[id % 4], 1);
-  }
-  cv::rectangle(plot, cv::Point(margin, margin), cv::Point(width - margin, height - margin), cv::Scalar(0, 0, 0));
-  return plot;
-}
-
-std::vector<std::vector<double>> ReadLossHistory(const fs::path& csv, size_t identities) {
-  std::vector<std::vector<double>> rows;
-  std::ifstream in(csv);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<double> row;
-    std::stringstream s(line);
-    std::string cell;
-    std::getline(s, cell, ',');  // iteration
-    for (size_t i = 0; i < identities && std::getline(s, cell, ','); ++i) row.push_back(std::stod(cell));
-    if (row.size() == identities) rows.push_back(row);
-  }
-  return rows;
+void SetLearningRate(torch::optim::Adam& optimizer, double rate) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
 }
 
 }  // namespace
@@ -209,6 +189,9 @@ void TrainOptions::Check() const {
       preview_every < 0 || keep_backups < 1 || stage_iterations <= 0) {
     throw UsageError("train: batch, rate, iterations, time, save/preview intervals and backups must be positive");
   }
+  if (average_decay < 0 || average_decay >= 1) throw UsageError("train: --average must be in [0, 1)");
+  if (warmup_steps < 0 || max_grad_norm < 0) throw UsageError("train: --warmup and --clip must be >= 0");
+  if (frequency_weight < 0 || identity_weight < 0) throw UsageError("train: loss weights must be >= 0");
   augment.Check();
 }
 
@@ -224,6 +207,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   model::SetCpuThreads(options.threads);
   const model::DeviceKind device_kind = model::ResolveDevice(options.device);
   const torch::Device device = device_kind == model::DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  model::CheckPrecision(options.precision, device_kind);
   torch::manual_seed(options.seed);
 
   std::vector<std::string> names;
@@ -267,6 +251,16 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     info.training_faces.push_back(std::move(record));
   }
   info.holdout_rule = faces.empty() ? "" : faces.front().holdout_rule;
+  auto text = [](double v) { return fmt::format("{:g}", v); };
+  info.recipe = {{"preset", preset.name},
+                 {"batch", std::to_string(batch)},
+                 {"learning_rate", text(rate)},
+                 {"precision", model::ToString(options.precision)},
+                 {"average", text(options.average_decay)},
+                 {"warmup", std::to_string(options.warmup_steps)},
+                 {"clip", text(options.max_grad_norm)},
+                 {"frequency_weight", text(options.frequency_weight)},
+                 {"identity_weight", text(options.identity_weight)}};
   info.descriptors.clear();
   for (const FaceSet& set : faces) {
     if (!set.descriptor) {
@@ -280,15 +274,46 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   model::FaceAutoencoder net = model::CreateNetwork(info);
   net->to(device);
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(rate).betas({0.5, 0.999}));
+  // The moving average of the weights: what previews, convert and eval draw with.
+  model::FaceAutoencoder average{nullptr};
+  std::optional<WeightAverage> averager;
+  if (options.average_decay > 0) {
+    average = model::CreateNetwork(info);
+    average->to(device);
+    average->eval();
+    averager.emplace(net, average, options.average_decay);
+  }
   TrainReport report;
   if (resume) {
-    const model::LoadedFrom from = model::LoadCheckpoint(options.model_dir, net, &optimizer, info);
+    const model::LoadedFrom from = model::LoadCheckpoint(options.model_dir, net, &optimizer, info,
+                                                         model::LoadWeights::kLive, average ? &average : nullptr);
     net->to(device);
+    if (averager && !from.has_average) averager->Reset();
     report.resumed = true;
     spdlog::info("{}: resuming at iteration {}{}", options.model_dir.string(), from.iteration,
                  from.backup ? " (from a backup)" : "");
+  } else if (averager) {
+    averager->Reset();
   }
-  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+  model::FaceAutoencoder& drawing = average ? average : net;  // previews
+
+  // The identity loss's frozen network and each identity's mean descriptor.
+  IdentityNet identity_net{nullptr};
+  torch::Tensor identity_means;  // identities x 128
+  if (options.identity_weight > 0) {
+    std::vector<torch::Tensor> means;
+    for (const FaceSet& set : faces) {
+      if (!set.descriptor) {
+        throw UsageError("--identity-weight needs every identity's descriptor, and identity '" + set.identity +
+                         "' has none (the face-recognition network was missing when its faces were read)");
+      }
+      means.push_back(torch::tensor(std::vector<float>(set.descriptor->begin(), set.descriptor->end())));
+    }
+    identity_means = torch::stack(means).to(device);
+    identity_net = LoadIdentityNet();
+    identity_net->to(device);
+  }
+  SetLearningRate(optimizer, rate);
   report.start_iteration = info.iteration;
   if (options.iterations > 0 && info.iteration >= options.iterations) {
     spdlog::info("{}: already at iteration {} (target {}); nothing to do", options.model_dir.string(), info.iteration,
@@ -316,17 +341,33 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   core::Progress progress("train", run_total, "it");
   std::vector<std::vector<double>> recent;  // last losses, for the report
   int64_t samples = 0;
+  double rate_now_max = rate;  // the learning rate after warm-up, halved by non-finite steps
+  int bad_steps_in_a_row = 0;
+  double loss_scale = options.precision == model::Precision::kFp16 ? kInitialLossScale : 1.0;
+  int64_t good_scaled_steps = 0;
+  int64_t last_saved = info.iteration;
+  int64_t nan_injected = 0;
 
+  QualityWatch watch(faces, options.model_dir / "quality.csv");
+  auto WriteCharts = [&] {
+    cv::Mat chart = LossChart(ReadLossHistory(csv_path, names.size()), names);
+    if (watch.enabled()) cv::vconcat(chart, QualityChart(watch.History(), watch.directions()), chart);
+    WritePng(options.model_dir / "loss.png", chart);
+  };
   auto save = [&](bool final_save) {
-    model::SaveCheckpoint(options.model_dir, net, &optimizer, info, options.keep_backups);
+    model::SaveCheckpoint(options.model_dir, net, &optimizer, info, options.keep_backups,
+                          average ? &average : nullptr);
+    last_saved = info.iteration;
     csv.flush();
+    if (average) average->SetStage(net->current_resolution(), net->current_alpha());
+    if (watch.enabled()) watch.Measure(drawing, info.iteration);
     if (final_save || (options.preview_every > 0 && info.iteration % options.preview_every == 0)) {
-      const cv::Mat grid = PreviewGrid(net, faces, 4);
+      const cv::Mat grid = PreviewGrid(drawing, faces, 4);
       char name[64];
       std::snprintf(name, sizeof name, "preview-%08lld.png", static_cast<long long>(info.iteration));
       WritePng(options.model_dir / "previews" / name, grid);
       WritePng(options.model_dir / "preview.png", grid);
-      WritePng(options.model_dir / "loss.png", LossPlot(ReadLossHistory(csv_path, names.size()), names));
+      WriteCharts();
     }
   };
 
@@ -344,21 +385,90 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       spdlog::info("progressive training: growing to {} px at iteration {}", stage.resolution, info.iteration);
     }
     net->SetStage(stage.resolution, stage.alpha);
+    if (options.warmup_steps > 0 && info.iteration <= options.warmup_steps) {
+      SetLearningRate(optimizer, rate_now_max * std::min(1.0, (info.iteration + 1.0) / options.warmup_steps));
+    }
 
     optimizer.zero_grad();
     std::vector<double> losses;
     torch::Tensor total;
     for (size_t i = 0; i < data.identities.size(); ++i) {
       const IdentityBatch& b = data.identities[i];
-      const model::Decoded out = net->Forward(b.input.to(device), static_cast<int>(i));
-      torch::Tensor loss = FaceLoss(out.rgb, b.target.to(device), b.weight.to(device));
-      if (out.mask.defined()) loss = loss + 0.5 * (out.mask - b.mask.to(device)).abs().mean();
+      const int other = static_cast<int>((i + 1) % data.identities.size());
+      const int64_t swapped_faces = std::min<int64_t>(kIdentityLossFaces, b.input.size(0));
+      model::Decoded out, swapped;
+      {
+        model::AutocastScope amp(options.precision, device.type());
+        const torch::Tensor code = net->Encode(b.input.to(device));
+        out = net->Decode(code, static_cast<int>(i));
+        if (identity_net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other);
+      }
+      // Losses in float32, outside the autocast scope.
+      const torch::Tensor rgb = out.rgb.to(torch::kFloat32);
+      const torch::Tensor target = b.target.to(device);
+      torch::Tensor loss = FaceLoss(rgb, target, b.weight.to(device));
+      if (out.mask.defined()) loss = loss + 0.5 * (out.mask.to(torch::kFloat32) - b.mask.to(device)).abs().mean();
+      if (options.frequency_weight > 0) loss = loss + options.frequency_weight * FocalFrequencyLoss(rgb, target);
+      if (identity_net) {
+        const torch::Tensor described =
+            identity_net->Describe(ChipsFromFaces(swapped.rgb.to(torch::kFloat32), info.coverage));
+        loss = loss + options.identity_weight * (described - identity_means[other]).norm(2, 1).mean();
+      }
       losses.push_back(loss.item<double>());
       total = total.defined() ? total + loss : loss;
     }
-    total.backward();
+    if (options.nan_at >= 0 && info.iteration >= options.nan_at && nan_injected < options.nan_steps) {
+      ++nan_injected;
+      total = total * std::numeric_limits<double>::quiet_NaN();  // tests: a fault injected on purpose
+      for (double& l : losses) l = std::numeric_limits<double>::quiet_NaN();
+    }
+    // A non-finite loss or gradient is skipped, never stepped on (it would poison every weight).
+    bool finite = std::isfinite(total.item<double>());
+    if (finite) {
+      // fp16 gradients underflow unless the loss is scaled up first; they are scaled back
+      // before clipping and the step.
+      (loss_scale != 1.0 ? total * loss_scale : total).backward();
+      if (loss_scale != 1.0) {
+        for (auto& p : net->parameters()) {
+          if (p.grad().defined()) p.grad().div_(loss_scale);
+        }
+      }
+      const double norm = torch::nn::utils::clip_grad_norm_(
+          net->parameters(), options.max_grad_norm > 0 ? options.max_grad_norm : std::numeric_limits<double>::infinity());
+      finite = std::isfinite(norm);
+      if (!finite && loss_scale > 1.0) {
+        // An overflow of the scaled gradient, not a divergence: lower the scale and go on.
+        loss_scale /= 2;
+        good_scaled_steps = 0;
+        spdlog::debug("iteration {}: fp16 gradient overflow, loss scale now {:g}", info.iteration, loss_scale);
+        continue;
+      }
+    }
+    if (!finite) {
+      ++report.skipped_steps;
+      if (++bad_steps_in_a_row >= kMaxBadSteps) {
+        progress.Finish();
+        csv.flush();
+        if (fs::exists(options.model_dir / model::kWeightsFile)) {
+          throw DivergedError(options.model_dir, std::to_string(bad_steps_in_a_row) +
+                                                     " steps in a row had a non-finite loss or gradient at iteration " +
+                                                     std::to_string(info.iteration) + "; stopped, the last save (iteration " +
+                                                     std::to_string(last_saved) + ") is kept. Try a lower --lr");
+        }
+        throw DivergedError(options.model_dir, "training diverged before its first save (non-finite loss at iteration " +
+                                                   std::to_string(info.iteration) + "); nothing was saved. Try a lower --lr");
+      }
+      rate_now_max = std::max(rate / 16, rate_now_max * 0.5);
+      SetLearningRate(optimizer, rate_now_max);
+      spdlog::warn("iteration {}: non-finite loss or gradient, step skipped; learning rate now {:.3g}", info.iteration,
+                   rate_now_max);
+      continue;
+    }
+    bad_steps_in_a_row = 0;
+    if (loss_scale != 1.0 && ++good_scaled_steps % kLossScaleGrowthSteps == 0) loss_scale *= 2;
     optimizer.step();
     ++info.iteration;
+    if (averager) averager->Update(info.iteration);
     samples += batch * static_cast<int64_t>(faces.size());
 
     if (report.first_loss.empty()) report.first_loss = losses;

@@ -88,7 +88,7 @@ TEST(Autoencoder, UnknownPresetNamesTheChoices) {
     GetPreset("huge");
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("original, lite, hd"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("original, lite, lite128, hd"), std::string::npos) << e.what();
   }
 }
 

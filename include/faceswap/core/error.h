@@ -23,6 +23,7 @@ enum class ExitCode : int {
   kModel = 5,           // a model folder is missing, corrupt or does not match the request
   kDevice = 6,          // the requested device (CUDA) is absent or out of memory
   kNotImplemented = 7,  // the command exists but its work is not built yet
+  kDiverged = 8,        // training diverged (non-finite losses); the last good save is kept
   kInterrupted = 130,   // stopped by SIGINT before anything could be saved
 };
 
@@ -52,6 +53,7 @@ FACESWAP_DEFINE_ERROR(OutputError, ExitCode::kOutput)
 FACESWAP_DEFINE_ERROR(ModelError, ExitCode::kModel)
 FACESWAP_DEFINE_ERROR(DeviceError, ExitCode::kDevice)
 FACESWAP_DEFINE_ERROR(NotImplementedError, ExitCode::kNotImplemented)
+FACESWAP_DEFINE_ERROR(DivergedError, ExitCode::kDiverged)
 
 #undef FACESWAP_DEFINE_ERROR
 

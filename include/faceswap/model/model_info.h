@@ -57,6 +57,10 @@ struct ModelInfo {
   std::vector<TrainingFaces> training_faces;  // as of the last run of train
   std::string holdout_rule;              // face::kHoldoutRule when faces were held out, else empty
   std::vector<IdentityDescriptor> descriptors;  // one per identity, or none (no network at training)
+  // The training recipe of the last run (option -> value as text), e.g. "precision": "bf16",
+  // "identity_weight": "0.2"; eval warns when its judge also trained the model.
+  std::vector<std::pair<std::string, std::string>> recipe;
+  std::string RecipeValue(const std::string& key) const;  // "" when absent
 
   int IdentityIndex(const std::string& name) const;  // -1 when absent
   // The descriptor of each identity in identity order, or empty when any is missing.

@@ -30,6 +30,9 @@ struct FaceSet {
   // described faces it averages; unset without the network.
   std::optional<face::Descriptor> descriptor;
   int64_t descriptor_faces = 0;
+  // A few of the faces held out of training, spread over the inputs: train watches how
+  // their swaps look while it runs (quality_watch.h). Not trained on.
+  std::vector<FaceSample> watched;
 };
 
 }  // namespace faceswap::train

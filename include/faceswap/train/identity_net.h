@@ -82,8 +82,8 @@ IdentityNet LoadIdentityNet(const std::optional<std::filesystem::path>& model = 
 // pixel from its first to its last pixel centre (centered_drect's width - 1). Following
 // them rather than a plain resize brings the descriptor of a real face nearer dlib's (on
 // the shared images, 256 px crops: 0.04-0.10 from dlib's own chip instead of 0.06-0.12).
-// What remains is face::Align's fit, which leaves out brows and lower lip while dlib fits
-// all 51 points, and the second interpolation.
+// What remains is the second interpolation (frame -> crop -> chip instead of frame -> chip)
+// and the landmarks dlib's cutter rounds to whole pixels.
 //
 // A crop much larger than the chip is first averaged down by the whole factor (area
 // interpolation), so that sampling does not alias.

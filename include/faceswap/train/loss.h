@@ -13,4 +13,12 @@ torch::Tensor SsimMap(const torch::Tensor& x, const torch::Tensor& y);
 // mean(w * |x - y|) + mean(w * (1 - SSIM) / 2), w broadcast over channels (N x 1 x H x W).
 torch::Tensor FaceLoss(const torch::Tensor& output, const torch::Tensor& target, const torch::Tensor& weight);
 
+// Focal frequency loss (Jiang, Dai, Wu & Loy, "Focal Frequency Loss for Image
+// Reconstruction and Synthesis", ICCV 2021): the squared distance between the 2-D Fourier
+// spectra of output and target (orthonormal FFT per channel), each frequency weighted by
+// its own distance to the power alpha = 1, scaled to [0, 1] per image and not
+// differentiated, so the frequencies the network gets most wrong (the fine detail an
+// autoencoder blurs) weigh most. N x C x H x W in [0, 1].
+torch::Tensor FocalFrequencyLoss(const torch::Tensor& output, const torch::Tensor& target);
+
 }  // namespace faceswap::train

@@ -4,6 +4,10 @@
 // The model folder holds model.json, weights.pt (+ backups/), previews/, loss.csv.
 // Re-running with the same folder resumes; a folder made with another preset or
 // identity set is refused (ModelError). SIGINT/SIGTERM finish the step, save, return.
+//
+// A step whose loss or gradient is not finite is skipped and halves the learning rate;
+// kMaxBadSteps such steps in a row put the last good save back and stop with
+// DivergedError (exit 8), so a diverged run never overwrites a good model.
 
 #include <cstdint>
 #include <filesystem>
@@ -11,10 +15,13 @@
 #include <vector>
 
 #include "faceswap/model/device.h"
+#include "faceswap/model/precision.h"
 #include "faceswap/train/augment.h"
 #include "faceswap/train/face_set.h"
 
 namespace faceswap::train {
+
+inline constexpr int kMaxBadSteps = 8;
 
 struct TrainOptions {
   std::filesystem::path model_dir;
@@ -28,11 +35,23 @@ struct TrainOptions {
   int keep_backups = 3;
   int64_t stage_iterations = 3000;  // progressive presets: steps per resolution stage
   model::DeviceKind device = model::DeviceKind::kAuto;
+  model::Precision precision = model::Precision::kFp32;
   int threads = 0;                  // CPU threads for LibTorch (0: all cores)
   uint64_t seed = 1;                // augmentation RNG seed
   std::string alignment_template;   // recorded in model.json for convert
   double coverage = 1.0;            // recorded in model.json for convert
   AugmentOptions augment;
+  double average_decay = 0.0;       // moving average of the weights for drawing (0: none)
+  int warmup_steps = 0;             // learning rate ramps up linearly over these first steps
+  double max_grad_norm = 0.0;       // clip the gradient's global norm to this (0: no clipping)
+  double frequency_weight = 0.0;    // weight of the focal frequency loss (0: off)
+  // Weight of the identity loss: a few faces of each identity per step are drawn as the
+  // next identity and pulled towards its mean descriptor by dlib's face-recognition
+  // network (train/identity_net.h). 0: off. eval's judge is the same network, so a model
+  // trained with it is judged by a network that trained it (eval.json says so).
+  double identity_weight = 0.0;
+  int64_t nan_at = -1;              // tests: make the loss NaN once this iteration is reached (-1: never)
+  int64_t nan_steps = 1;            // ... for this many attempted steps
   void Check() const;               // UsageError
 };
 
@@ -44,6 +63,7 @@ struct TrainReport {
   double samples_per_second = 0;    // faces per second, all identities together
   bool interrupted = false;         // stopped by SIGINT/SIGTERM (and saved)
   bool resumed = false;
+  int64_t skipped_steps = 0;        // non-finite loss or gradient
 };
 
 // Trains on `faces` (one FaceSet per identity, in identity order; names become the

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Quality per hour: trains each training recipe on the shared pair for the same wall-clock
+# budget, one after the other, and measures every model with `faceswap eval` on the faces
+# training held out. Today's `lite` recipe is the first row, measured in the same run.
+#
+#   bash scripts/bench_quality.sh [--time 20m] [--markdown] [--work DIR] [--recipe 'NAME=FLAGS' ...]
+#
+#   --time T       training budget per recipe (default 20m)
+#   --recipe R     a recipe to measure instead of today's default: NAME=TRAIN FLAGS
+#                  (repeatable; the baseline "lite" row is always measured first), e.g.
+#                  --recipe 'ffl=--preset lite --frequency-weight 1'
+#                  --recipe 'id=--preset lite --identity-weight 0.2'
+#                  --recipe 'lite128=--preset lite128'
+#   --work DIR     keep faces and models there (default: a temporary folder); faces
+#                  extracted there are reused by the next run
+#   --markdown     print the table as Markdown
+#
+# Both clips are extracted with --face-select largest --by-identity, and each model trains
+# on each clip's person_1 (the person with the most faces). Not a test: the numbers depend
+# on the machine, and the machine must be otherwise idle (a budget is wall-clock time).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$root/build/src/cli/faceswap"
+samples="${FACESWAP_SAMPLES:-$root/../shared/data}"
+budget=20m
+markdown=0
+work=""
+recipes=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --time) budget=$2; shift 2 ;;
+    --markdown) markdown=1; shift ;;
+    --work) work=$2; shift 2 ;;
+    --recipe) recipes+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -x $bin ]] || { echo "bench_quality.sh: $bin not built" >&2; exit 1; }
+for clip in person_a person_b; do
+  [[ -f $samples/clips/$clip.mp4 ]] || { echo "bench_quality.sh: missing $samples/clips/$clip.mp4" >&2; exit 1; }
+done
+if [[ -z $work ]]; then
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
+mkdir -p "$work"
+
+# The recipes: the recipe before this benchmark first ("lite", spelled out so that later
+# defaults do not change it), then the candidates (train flags; see `faceswap train --help`).
+baseline="lite=--preset lite --precision fp32 --average 0"
+if ((${#recipes[@]} == 0)); then
+  recipes=(
+    "default=--preset lite"  # today's default: bf16 where the CPU has it, weight average 0.999
+  )
+fi
+recipes=("$baseline" "${recipes[@]}")
+
+for who in a b; do
+  if [[ ! -f $work/faces_$who/person_1/alignments.json ]]; then
+    echo "==> extracting person_$who (every frame, largest face, grouped into people)" >&2
+    "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --face-select largest --by-identity
+  fi
+done
+
+rows=()
+for recipe in "${recipes[@]}"; do
+  name=${recipe%%=*}
+  read -r -a flags <<<"${recipe#*=}"
+  model="$work/models/$name"
+  rm -rf "$model"
+  echo "==> $name: faceswap train ${flags[*]} --time $budget" >&2
+  "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --time "$budget" \
+    --preview-every 0 "${flags[@]}"
+  "$bin" -q eval -m "$model" --max-faces 0 >/dev/null
+  rows+=("$(python3 - "$name" "$model" <<'EOF'
+import json, sys
+name, model = sys.argv[1], sys.argv[2]
+report = json.load(open(model + "/eval.json"))
+info = json.load(open(model + "/model.json"))
+def cell(key):
+    values = [key(d) for d in report["directions"]]
+    return " / ".join("-" if v is None else f"{v:.2f}" for v in values)
+def cell3(key):
+    values = [key(d) for d in report["directions"]]
+    return " / ".join("-" if v is None else f"{v:.3f}" for v in values)
+print("|".join([
+    name, str(info["iteration"]),
+    cell(lambda d: d["identity"]["target_share"]),
+    cell3(lambda d: d["identity"]["distance_to_target"]),
+    cell(lambda d: d["pose"]["mean_error_degrees"]),
+    cell3(lambda d: d["landmarks"]["mean_error"]),
+    cell(lambda d: d["temporal"]["ratio"]),
+    cell(lambda d: d["seam"]),
+    cell(lambda d: d["sharpness"]),
+]))
+EOF
+)")
+done
+
+header="recipe|steps|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness"
+if ((markdown)); then
+  echo "| ${header//|/ | } |"
+  echo "|$(sed 's/[^|]*/ --- /g' <<<"$header")|"
+  for row in "${rows[@]}"; do echo "| ${row//|/ | } |"; done
+else
+  { echo "$header"; printf '%s\n' "${rows[@]}"; } | sed 's/|/  |  /g'
+fi
+echo "(budget $budget per recipe; faces and models in $work)" >&2
