@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "faceswap/cli/commands.h"
+#include "faceswap/core/folder_lock.h"
 #include "faceswap/core/log.h"
 #include "faceswap/pipeline/extract.h"
 
@@ -26,6 +27,8 @@ void RunExtract(ExtractArgs& args, const GlobalOptions& global) {
   if (args.no_tracking) o.tracking = false;
   o.threads = global.threads;
   o.show_progress = core::CurrentVerbosity() != core::Verbosity::kQuiet;
+  // One writer per output folder: a second extract into it stops here (exit 4).
+  const core::FolderLock lock(o.output_dir, "faceswap extract", ExitCode::kOutput);
   const pipeline::ExtractStats stats = pipeline::Extract(o);
   spdlog::info("extract: {} faces from {} of {} frames looked at ({} sources done, {} already done) in {:.1f} s, {:.1f} frames/s",
                stats.faces_saved, stats.frames_with_face, stats.frames_processed, stats.sources_done,

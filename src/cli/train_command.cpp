@@ -8,6 +8,7 @@
 
 #include "faceswap/cli/commands.h"
 #include "faceswap/core/duration.h"
+#include "faceswap/core/folder_lock.h"
 #include "faceswap/core/error.h"
 #include "faceswap/model/preset.h"
 #include "faceswap/train/face_cache.h"
@@ -63,6 +64,8 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   }
   options.Check();
   const auto sources = Sources(args);
+  // One writer per model folder: a second train on it stops here (exit 5), before reading faces.
+  const core::FolderLock lock(options.model_dir, "faceswap train", ExitCode::kModel);
 
   train::FaceCacheOptions cache;
   cache.cache_dir = options.model_dir / "cache";

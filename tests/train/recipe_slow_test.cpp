@@ -1,11 +1,13 @@
 // The training recipe's safety nets and options on real faces (label slow): a NaN is
 // skipped, repeated NaNs stop the run without harming the last save, the weight average
-// is saved, drawn with and resumed, the held-out swaps are watched, and precisions a
-// device cannot run are refused.
+// is saved, drawn with and resumed, the held-out swaps are watched, precisions a device
+// cannot run are refused, and a second train on a model in training is turned away.
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <opencv2/imgcodecs.hpp>
 
 #include "e2e_fixtures.h"
@@ -176,6 +178,47 @@ TEST(RecipeSlow, PrecisionsTheDeviceCannotRunAreRefused) {
   EXPECT_EQ(r.exit_code, 6) << r.output;
   EXPECT_NE(r.output.find("fp16 needs a CUDA GPU"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "m" / "model.json"));
+}
+
+TEST(TrainLock, ASecondTrainOnTheSameModelIsRefusedAndTheFirstGoesOn) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const fs::path dir = test::MakeTempDir("train_lock");
+  const fs::path model = dir / "m";
+  const std::string train = test::FaceswapBinary().string() + " -q train --a " + test::ExtractedFaces("a").string() +
+                            " --b " + test::ExtractedFaces("b").string() + " -m " + model.string() +
+                            " --preset lite --batch 4 --preview-every 0 --save-every 5";
+  // The first run, in the background, for a time no test waits out; its pid in a file.
+  const fs::path pid_file = dir / "first.pid";
+  ASSERT_EQ(std::system(("(" + train + " --time 10m >" + (dir / "first.log").string() + " 2>&1 & echo $! >" +
+                         pid_file.string() + ")").c_str()),
+            0);
+  // Wait until it holds the lock and has saved once.
+  for (int i = 0; i < 600 && !fs::exists(model / "weights.pt"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::ifstream pid_in(pid_file);
+  long first_pid = 0;
+  pid_in >> first_pid;
+  ASSERT_GT(first_pid, 0);
+  ASSERT_TRUE(fs::exists(model / "weights.pt")) << "the first train never saved";
+
+  const auto second = test::RunCommand(train + " --time 5s");  // would run and exit 0 without the lock
+  EXPECT_EQ(second.exit_code, 5) << second.output;
+  EXPECT_NE(second.output.find("in use by another faceswap (pid " + std::to_string(first_pid) + ": faceswap train)"),
+            std::string::npos)
+      << second.output;
+
+  // Ctrl-C on the first: it saves and exits 0, and the model loads.
+  ASSERT_EQ(std::system(("kill -INT " + std::to_string(first_pid)).c_str()), 0);
+  for (int i = 0; i < 600 && std::system(("kill -0 " + std::to_string(first_pid) + " 2>/dev/null").c_str()) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  model::ModelInfo info = model::LoadModelInfo(model);
+  model::FaceAutoencoder net = model::CreateNetwork(info);
+  EXPECT_NO_THROW(model::LoadCheckpoint(model, net, nullptr, info));
+  // And the folder is free again.
+  const auto third = test::RunCommand(train + " --iterations " + std::to_string(info.iteration + 1));
+  EXPECT_EQ(third.exit_code, 0) << third.output;
 }
 
 }  // namespace
