@@ -18,6 +18,7 @@
 #include "faceswap/train/trainer.h"
 #include "network_files.h"
 #include "test_support.h"
+#include "train_fixtures.h"
 
 namespace fs = std::filesystem;
 
@@ -25,24 +26,11 @@ namespace faceswap::train {
 namespace {
 
 const std::vector<FaceSet>& RealFaces() {
-  static const std::vector<FaceSet> faces = [] {
-    FaceCacheOptions cache;
-    return LoadTrainingFaces({{"a", {test::ExtractedFaces("a")}}, {"b", {test::ExtractedFaces("b")}}}, cache);
-  }();
+  static const std::vector<FaceSet> faces = test_fixtures::LoadRealFaces();
   return faces;
 }
 
-TrainOptions Options(const fs::path& dir) {
-  TrainOptions o;
-  o.model_dir = dir;
-  o.preset = "lite";
-  o.batch_size = 4;
-  o.device = model::DeviceKind::kCpu;
-  o.preview_every = 0;
-  o.alignment_template = RealFaces()[0].alignment_template;
-  o.coverage = RealFaces()[0].coverage;
-  return o;
-}
+TrainOptions Options(const fs::path& dir) { return test_fixtures::LiteOptions(dir, RealFaces(), 4); }
 
 std::vector<torch::Tensor> Weights(model::FaceAutoencoder& net) {
   std::vector<torch::Tensor> out;

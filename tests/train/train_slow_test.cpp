@@ -18,27 +18,17 @@
 #include "faceswap/train/face_cache.h"
 #include "faceswap/train/trainer.h"
 #include "test_support.h"
+#include "train_fixtures.h"
 
 namespace fs = std::filesystem;
 
 namespace faceswap::train {
 namespace {
 
-std::vector<FaceSet> RealFaces() {
-  FaceCacheOptions cache;
-  return LoadTrainingFaces({{"a", {test::ExtractedFaces("a")}}, {"b", {test::ExtractedFaces("b")}}}, cache);
-}
+std::vector<FaceSet> RealFaces() { return test_fixtures::LoadRealFaces(); }
 
 TrainOptions LiteOptions(const fs::path& dir, const std::vector<FaceSet>& faces) {
-  TrainOptions o;
-  o.model_dir = dir;
-  o.preset = "lite";
-  o.batch_size = 8;
-  o.device = model::DeviceKind::kCpu;
-  o.preview_every = 0;
-  o.alignment_template = faces[0].alignment_template;
-  o.coverage = faces[0].coverage;
-  return o;
+  return test_fixtures::LiteOptions(dir, faces, 8);
 }
 
 int CsvRows(const fs::path& csv) {
