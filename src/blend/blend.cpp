@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "faceswap/blend/multiband.h"
 #include "faceswap/core/error.h"
 
 namespace faceswap::blend {
@@ -46,50 +47,8 @@ cv::Mat AlphaBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mas
 cv::Mat MultiBandBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask, int levels,
                        int frame_low_levels) {
   CheckInputs(face, frame, mask);
-  levels = std::max(1, levels);
-  // Pad to a multiple of 2^levels so every pyrDown/pyrUp pair restores the size exactly.
-  const int unit = 1 << levels;
-  const int w = (frame.cols + unit - 1) / unit * unit, h = (frame.rows + unit - 1) / unit * unit;
-  cv::Mat f, g, m;
-  cv::copyMakeBorder(face, f, 0, h - face.rows, 0, w - face.cols, cv::BORDER_REFLECT);
-  cv::copyMakeBorder(frame, g, 0, h - frame.rows, 0, w - frame.cols, cv::BORDER_REFLECT);
-  cv::copyMakeBorder(mask, m, 0, h - mask.rows, 0, w - mask.cols, cv::BORDER_REFLECT);
-  f.convertTo(f, CV_32FC3);
-  g.convertTo(g, CV_32FC3);
-
-  std::vector<cv::Mat> gauss_f{f}, gauss_g{g}, gauss_m{m};
-  for (int i = 0; i < levels; ++i) {
-    // Separate Mats: a reused header would let one pyramid's level be written into another's.
-    cv::Mat next_f, next_g, next_m;
-    cv::pyrDown(gauss_f.back(), next_f);
-    cv::pyrDown(gauss_g.back(), next_g);
-    cv::pyrDown(gauss_m.back(), next_m);
-    gauss_f.push_back(next_f);
-    gauss_g.push_back(next_g);
-    gauss_m.push_back(next_m);
-  }
-  // Blend from the coarsest level up: the top of the pyramid is the Gaussian residual.
-  auto join = [](const cv::Mat& a, const cv::Mat& b, const cv::Mat& weight) {
-    cv::Mat w3;
-    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
-    return cv::Mat(b + w3.mul(a - b));
-  };
-  const bool top_from_frame = frame_low_levels > 0;
-  cv::Mat result = top_from_frame ? gauss_g[levels] : join(gauss_f[levels], gauss_g[levels], gauss_m[levels]);
-  for (int i = levels - 1; i >= 0; --i) {
-    cv::Mat up_f, up_g;
-    cv::pyrUp(gauss_f[i + 1], up_f, gauss_f[i].size());
-    cv::pyrUp(gauss_g[i + 1], up_g, gauss_g[i].size());
-    const cv::Mat lap_f = gauss_f[i] - up_f, lap_g = gauss_g[i] - up_g;
-    // Level i counts from the finest (0); the coarsest `frame_low_levels` come from the frame.
-    const bool from_frame = i >= levels - frame_low_levels + 1;
-    const cv::Mat lap = from_frame ? lap_g : join(lap_f, lap_g, gauss_m[i]);
-    cv::Mat up;
-    cv::pyrUp(result, up, gauss_f[i].size());
-    result = up + lap;
-  }
-  cv::Mat out;
-  result(cv::Rect(0, 0, frame.cols, frame.rows)).convertTo(out, CV_8UC3);
+  cv::Mat out = frame.clone();
+  MultiBand().Blend(face, mask, levels, frame_low_levels, out);
   return out;
 }
 

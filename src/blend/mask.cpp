@@ -11,27 +11,37 @@ void MaskOptions::Check() const {
 }
 
 cv::Mat HullMask(const std::vector<cv::Point2f>& points, cv::Size size, const MaskOptions& options) {
-  cv::Mat mask = cv::Mat::zeros(size, CV_32FC1);
-  if (points.size() < 3) return mask;
+  cv::Mat mask(size, CV_32FC1);
+  HullMaskInto(points, options, mask);
+  return mask;
+}
+
+void HullMaskInto(const std::vector<cv::Point2f>& points, const MaskOptions& options, cv::Mat& mask) {
+  CV_Assert(mask.type() == CV_32FC1);
+  mask.setTo(cv::Scalar(0));
+  if (points.size() < 3) return;
   std::vector<cv::Point> pixels;
   for (const auto& p : points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
   std::vector<cv::Point> hull;
   cv::convexHull(pixels, hull);
   cv::fillConvexPoly(mask, hull, cv::Scalar(1.0f), cv::LINE_AA);
+  // BORDER_ISOLATED: `mask` may be a view into a larger buffer, whose other pixels must not
+  // be read as the border.
   if (options.erode != 0) {
     const int r = std::abs(options.erode);
     const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1));
     if (options.erode > 0) {
-      cv::erode(mask, mask, kernel);
+      cv::erode(mask, mask, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
+                cv::morphologyDefaultBorderValue());
     } else {
-      cv::dilate(mask, mask, kernel);
+      cv::dilate(mask, mask, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
+                 cv::morphologyDefaultBorderValue());
     }
   }
   if (options.feather > 0) {
     const int k = 2 * options.feather + 1;
-    cv::GaussianBlur(mask, mask, cv::Size(k, k), options.feather / 2.0);
+    cv::GaussianBlur(mask, mask, cv::Size(k, k), options.feather / 2.0, 0, cv::BORDER_DEFAULT | cv::BORDER_ISOLATED);
   }
-  return mask;
 }
 
 cv::Mat CombineMasks(const cv::Mat& a, const cv::Mat& b) {

@@ -7,6 +7,7 @@
 
 #include "faceswap/blend/mask.h"
 #include "faceswap/core/error.h"
+#include "faceswap/core/scratch.h"
 
 namespace faceswap::pipeline {
 
@@ -23,8 +24,11 @@ void CompositeOptions::Check() const {
   }
 }
 
-CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face_in_frame, const face::AlignedFace& aligned,
-                              const model::SwapOutput& swapped, const CompositeOptions& o) {
+FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
+
+CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face_in_frame,
+                                          const face::AlignedFace& aligned, const model::SwapOutput& swapped) {
+  const CompositeOptions& o = options_;
   const int side = aligned.crop.cols;
   cv::Mat face = swapped.face;
   if (face.cols != side) cv::resize(face, face, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
@@ -46,6 +50,8 @@ CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face_in_frame, c
                                       {static_cast<float>(side), static_cast<float>(side)}};
   cv::transform(corners, corners, to_frame);
   const int pad = 1 << (levels + 1);
+  const int feather = static_cast<int>(std::lround(o.mask_feather * face_width));
+  const int mask_erode = static_cast<int>(std::lround(o.mask_erode * face_width));
   const int reach = pad + static_cast<int>(std::ceil(o.mask_feather * face_width)) + 2;
   const cv::Rect crop_box = cv::boundingRect(corners);
   cv::Rect roi(static_cast<int>(hull_box.x) - reach, static_cast<int>(hull_box.y) - reach,
@@ -57,33 +63,78 @@ CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face_in_frame, c
   cv::Matx23d to_roi = to_frame;
   to_roi(0, 2) -= roi.x;
   to_roi(1, 2) -= roi.y;
-  cv::Mat face_roi, covered;
-  cv::warpAffine(face, face_roi, to_roi, roi.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
-  cv::warpAffine(cv::Mat::ones(side, side, CV_32FC1), covered, to_roi, roi.size(), cv::INTER_LINEAR,
-                 cv::BORDER_CONSTANT, cv::Scalar(0));
+  // The region reaches past the crop (by up to `pad` frame pixels): warping from the crop
+  // with its border replicated ahead of time keeps OpenCV on its fast interior path instead
+  // of extrapolating pixel by pixel, for the same pixels.
+  const double crop_to_frame = std::sqrt(std::abs(to_frame(0, 0) * to_frame(1, 1) - to_frame(0, 1) * to_frame(1, 0)));
+  const int border = static_cast<int>(std::ceil((pad + 4) / std::max(crop_to_frame, 1e-3))) + 4;
+  cv::copyMakeBorder(face, face_border_, border, border, border, border, cv::BORDER_REPLICATE);
+  cv::Matx33d shift(1, 0, border, 0, 1, border, 0, 0, 1);
+  const cv::Matx33d roi_from_crop(to_roi(0, 0), to_roi(0, 1), to_roi(0, 2), to_roi(1, 0), to_roi(1, 1), to_roi(1, 2), 0, 0, 1);
+  const cv::Matx33d roi_from_border = roi_from_crop * shift.inv();
+  const cv::Matx23d to_roi_from_border(roi_from_border(0, 0), roi_from_border(0, 1), roi_from_border(0, 2),
+                                       roi_from_border(1, 0), roi_from_border(1, 1), roi_from_border(1, 2));
+  cv::Mat face_roi = core::ScratchView(face_roi_, roi.size(), CV_8UC3);
+  cv::warpAffine(face_border_, face_roi, to_roi_from_border, roi.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
 
-  cv::Mat mask;
+  // The landmark mask is zero beyond the hull box grown by the dilation (a negative erosion)
+  // and the feather's blur, so it is drawn, blurred and cut to the crop inside that box
+  // only. The box also keeps a band of zeros as wide as the blur, so that the blur's border
+  // rule at the box's edge reads the same zeros the whole region would have: same pixels.
+  cv::Mat mask = core::ScratchView(mask_, roi.size(), CV_32FC1);
   const bool use_learned = !learned.empty() && o.mask != MaskSource::kLandmarks;
   const bool use_landmarks = o.mask != MaskSource::kLearned || learned.empty();
+  cv::Rect support(0, 0, roi.width, roi.height);
   if (use_landmarks) {
+    const int grow = std::max(0, -mask_erode) + 2 * feather + 4;
+    support &= cv::Rect(static_cast<int>(std::floor(hull_box.x)) - roi.x - grow,
+                        static_cast<int>(std::floor(hull_box.y)) - roi.y - grow,
+                        static_cast<int>(std::ceil(hull_box.width)) + 2 * grow + 2,
+                        static_cast<int>(std::ceil(hull_box.height)) + 2 * grow + 2);
+    mask.setTo(cv::Scalar(0));
     std::vector<cv::Point2f> points;
-    for (const auto& p : face_in_frame.points) points.emplace_back(p.x - static_cast<float>(roi.x), p.y - static_cast<float>(roi.y));
+    for (const auto& p : face_in_frame.points) {
+      points.emplace_back(p.x - static_cast<float>(roi.x + support.x), p.y - static_cast<float>(roi.y + support.y));
+    }
     blend::MaskOptions mo;
-    mo.erode = static_cast<int>(std::lround(o.mask_erode * face_width));
-    mo.feather = static_cast<int>(std::lround(o.mask_feather * face_width));
-    mask = blend::HullMask(points, roi.size(), mo);
+    mo.erode = mask_erode;
+    mo.feather = feather;
+    cv::Mat mask_support = mask(support);
+    blend::HullMaskInto(points, mo, mask_support);
   }
   if (use_learned) {
-    cv::Mat learned_roi;
+    cv::Mat learned_roi = core::ScratchView(learned_roi_, roi.size(), CV_32FC1);
     cv::warpAffine(learned, learned_roi, to_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
-    mask = blend::CombineMasks(mask, learned_roi);
+    if (use_landmarks) {
+      cv::min(mask, learned_roi, mask);
+    } else {
+      learned_roi.copyTo(mask);
+    }
   }
-  mask = mask.mul(covered);
+  // Outside the warped crop there is no face: the mask is cut there.
+  if (!support.empty()) {
+    cv::Matx23d to_support = to_roi;
+    to_support(0, 2) -= support.x;
+    to_support(1, 2) -= support.y;
+    cv::Mat covered = core::ScratchView(covered_, support.size(), CV_32FC1);
+    cv::warpAffine(cv::Mat::ones(side, side, CV_32FC1), covered, to_support, support.size(), cv::INTER_LINEAR,
+                   cv::BORDER_CONSTANT, cv::Scalar(0));
+    cv::Mat mask_support = mask(support);
+    cv::multiply(mask_support, covered, mask_support);
+  }
 
   cv::Mat frame_roi = frame(roi);
-  const cv::Mat blended = blend::Blend(o.blend, face_roi, frame_roi, mask, levels);
-  blended.copyTo(frame_roi);
+  if (o.blend == blend::BlendMethod::kMultiBand) {
+    multiband_.Blend(face_roi, mask, levels, 0, frame_roi);
+  } else {
+    blend::Blend(o.blend, face_roi, frame_roi, mask, levels).copyTo(frame_roi);
+  }
   return {roi, mask};
+}
+
+CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face, const face::AlignedFace& aligned,
+                              const model::SwapOutput& swapped, const CompositeOptions& options) {
+  return FaceCompositor(options).Composite(frame, face, aligned, swapped);
 }
 
 }  // namespace faceswap::pipeline

@@ -7,6 +7,7 @@
 
 #include "faceswap/blend/color.h"
 #include "faceswap/blend/mask.h"
+#include "faceswap/blend/multiband.h"
 #include "faceswap/core/error.h"
 #include "test_support.h"
 
@@ -54,6 +55,81 @@ TEST(Blend, ZeroAndFullMasksGiveFrameAndFace) {
   EXPECT_LE(cv::norm(MultiBandBlend(face, frame, zero, 4), frame, cv::NORM_INF), 1.0);
   EXPECT_LE(cv::norm(MultiBandBlend(face, frame, one, 4), face, cv::NORM_INF), 1.0);
   EXPECT_THROW(AlphaBlend(face, frame(cv::Rect(0, 0, 10, 10)), zero), UsageError);
+}
+
+// The textbook form of the multi-band blend, as this project computed it before
+// blend::MultiBand: Laplacian pyramids of face and frame joined with the mask's Gaussian
+// pyramid, then collapsed. The reference that MultiBand's one-pyramid form must match.
+cv::Mat TwoPyramidBlend(const cv::Mat& face, const cv::Mat& frame, const cv::Mat& mask, int levels, int frame_low) {
+  const int unit = 1 << levels;
+  const int w = (frame.cols + unit - 1) / unit * unit, h = (frame.rows + unit - 1) / unit * unit;
+  cv::Mat f, g, m;
+  cv::copyMakeBorder(face, f, 0, h - face.rows, 0, w - face.cols, cv::BORDER_REFLECT);
+  cv::copyMakeBorder(frame, g, 0, h - frame.rows, 0, w - frame.cols, cv::BORDER_REFLECT);
+  cv::copyMakeBorder(mask, m, 0, h - mask.rows, 0, w - mask.cols, cv::BORDER_REFLECT);
+  f.convertTo(f, CV_32FC3);
+  g.convertTo(g, CV_32FC3);
+  std::vector<cv::Mat> gf{f}, gg{g}, gm{m};
+  for (int i = 0; i < levels; ++i) {
+    cv::Mat a, b, c;
+    cv::pyrDown(gf.back(), a);
+    cv::pyrDown(gg.back(), b);
+    cv::pyrDown(gm.back(), c);
+    gf.push_back(a);
+    gg.push_back(b);
+    gm.push_back(c);
+  }
+  auto join = [](const cv::Mat& a, const cv::Mat& b, const cv::Mat& weight) {
+    cv::Mat w3;
+    cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+    return cv::Mat(b + w3.mul(a - b));
+  };
+  cv::Mat result = frame_low > 0 ? gg[levels] : join(gf[levels], gg[levels], gm[levels]);
+  for (int i = levels - 1; i >= 0; --i) {
+    cv::Mat up_f, up_g, up;
+    cv::pyrUp(gf[i + 1], up_f, gf[i].size());
+    cv::pyrUp(gg[i + 1], up_g, gg[i].size());
+    const cv::Mat lap_f = gf[i] - up_f, lap_g = gg[i] - up_g;
+    const bool from_frame = i >= levels - frame_low + 1;
+    cv::pyrUp(result, up, gf[i].size());
+    result = up + (from_frame ? lap_g : join(lap_f, lap_g, gm[i]));
+  }
+  cv::Mat out;
+  result(cv::Rect(0, 0, frame.cols, frame.rows)).convertTo(out, CV_8UC3);
+  return out;
+}
+
+TEST(Blend, MultiBandEqualsTheTwoPyramidFormOnARealPhoto) {
+  FACESWAP_REQUIRE_SAMPLE(file, "images/obama-1080p.jpg");
+  const cv::Mat photo = cv::imread(file.string());
+  MultiBand blender;  // one blender for every size: its buffers are reused and regrown
+  for (const cv::Size size : {cv::Size(256, 256), cv::Size(301, 277), cv::Size(180, 211), cv::Size(400, 390)}) {
+    const cv::Mat frame = photo(cv::Rect(photo.cols / 2 - size.width / 2, photo.rows / 3 - 64, size.width, size.height)).clone();
+    cv::Mat face;
+    cv::GaussianBlur(frame, face, cv::Size(9, 9), 3);  // a soft generated face, brighter
+    face.convertTo(face, -1, 1.1, 20);
+    const cv::Mat mask = Ellipse(size, 12);
+    for (const int frame_low : {0, 2}) {
+      const int levels = LevelsForFaceSize(size.width);
+      cv::Mat blended = frame.clone();
+      blender.Blend(face, mask, levels, frame_low, blended);
+      const cv::Mat reference = TwoPyramidBlend(face, frame, mask, levels, frame_low);
+      // Float rounding only: a few pixels one level apart.
+      EXPECT_LE(cv::norm(blended, reference, cv::NORM_INF), 1.0) << size << " frame_low " << frame_low;
+      EXPECT_GT(cv::PSNR(blended, reference), 60.0) << size << " frame_low " << frame_low;
+      EXPECT_GT(cv::norm(blended, frame, cv::NORM_INF), 10.0) << "the face must have gone in";
+      // Face and mask as views into larger buffers (as convert's reused buffers are): what
+      // lies around the views must not leak in.
+      cv::Mat face_store(size.height + 40, size.width + 40, CV_8UC3, cv::Scalar::all(255));
+      cv::Mat mask_store(size.height + 40, size.width + 40, CV_32FC1, cv::Scalar(1.0f));
+      cv::Mat face_view = face_store(cv::Rect(0, 0, size.width, size.height)), mask_view = mask_store(cv::Rect(0, 0, size.width, size.height));
+      face.copyTo(face_view);
+      mask.copyTo(mask_view);
+      cv::Mat from_views = frame.clone();
+      blender.Blend(face_view, mask_view, levels, frame_low, from_views);
+      EXPECT_EQ(cv::norm(from_views, blended, cv::NORM_INF), 0.0) << size;
+    }
+  }
 }
 
 TEST(Blend, LevelsGrowWithFaceSize) {

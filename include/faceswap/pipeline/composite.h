@@ -8,6 +8,7 @@
 
 #include "faceswap/blend/blend.h"
 #include "faceswap/blend/color.h"
+#include "faceswap/blend/multiband.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/face.h"
 #include "faceswap/model/swapper.h"
@@ -33,8 +34,23 @@ struct CompositeRegion {
   cv::Mat mask;
 };
 
-// `face` is the tracked face in frame pixels, `aligned` its crop (face::Align) and
-// `swapped` what the model drew for that crop. Changes `frame` in place.
+// Puts faces back into frames, keeping its buffers (warped face, masks, pyramids) from one
+// face to the next: one per worker thread. `face` is the tracked face in frame pixels,
+// `aligned` its crop (face::Align) and `swapped` what the model drew for that crop.
+// Changes `frame` in place; the returned mask is valid until the next call.
+class FaceCompositor {
+ public:
+  explicit FaceCompositor(const CompositeOptions& options);
+  CompositeRegion Composite(cv::Mat& frame, const face::Face& face, const face::AlignedFace& aligned,
+                            const model::SwapOutput& swapped);
+
+ private:
+  CompositeOptions options_;
+  cv::Mat face_border_, face_roi_, covered_, mask_, learned_roi_;  // grown as faces need, then reused
+  blend::MultiBand multiband_;
+};
+
+// One face with a compositor of its own (eval, tests): the same pixels as FaceCompositor.
 CompositeRegion CompositeFace(cv::Mat& frame, const face::Face& face, const face::AlignedFace& aligned,
                               const model::SwapOutput& swapped, const CompositeOptions& options);
 
