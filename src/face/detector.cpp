@@ -172,7 +172,14 @@ const DetectorOptions& Detector::options() const { return impl_->options; }
 bool Detector::has_cnn() const { return impl_->cnn != nullptr; }
 int64_t Detector::cnn_runs() const { return impl_->cnn_runs; }
 
-std::vector<Face> Detector::DetectBoxes(const cv::Mat& image, bool allow_cnn) {
+float Detector::SmallestPlainFace(cv::Size frame_size) const {
+  const Impl& d = *impl_;
+  const int longer = std::max(frame_size.width, frame_size.height);
+  const double scale = d.options.max_side > 0 && longer > d.options.max_side ? static_cast<double>(d.options.max_side) / longer : 1.0;
+  return static_cast<float>(80.0 / scale / static_cast<double>(1 << d.options.upsample));
+}
+
+std::vector<Face> Detector::DetectBoxes(const cv::Mat& image, DetectEffort effort) {
   if (image.empty()) return {};
   if (image.depth() != CV_8U) throw InputError("face detector: image must be 8-bit");
   Impl& d = *impl_;
@@ -198,7 +205,9 @@ std::vector<Face> Detector::DetectBoxes(const cv::Mat& image, bool allow_cnn) {
   }
   Impl::ToGray(*source, d.gray);
   d.Run(d.options.upsample);
-  if (d.detections.empty() && d.options.upsample_when_empty) d.Run(d.options.upsample + 1);
+  if (d.detections.empty() && d.options.upsample_when_empty && effort != DetectEffort::kPlain) {
+    d.Run(d.options.upsample + 1);
+  }
   faces.reserve(d.detections.size());
   for (const auto& det : d.detections) {
     Face face;
@@ -209,7 +218,7 @@ std::vector<Face> Detector::DetectBoxes(const cv::Mat& image, bool allow_cnn) {
     faces.push_back(face);
   }
   largest_first();
-  if (faces.empty() && allow_cnn && d.cnn) {
+  if (faces.empty() && effort == DetectEffort::kAll && d.cnn) {
     d.RunCnn(image, faces);
     largest_first();
   }

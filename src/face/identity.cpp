@@ -194,7 +194,7 @@ Descriptor MeanDescriptor(const std::vector<Descriptor>& descriptors) {
   return mean;
 }
 
-int MatchPerson(const Descriptor& face, const std::vector<Descriptor>& people, double* distance) {
+int MatchPerson(const Descriptor& face, const std::vector<Descriptor>& people, double* distance, double threshold) {
   int best = -1;
   double best_distance = 1e9;
   for (size_t i = 0; i < people.size(); ++i) {
@@ -205,7 +205,7 @@ int MatchPerson(const Descriptor& face, const std::vector<Descriptor>& people, d
     }
   }
   if (distance) *distance = best_distance;
-  return best_distance < kSameAsMeanDistance ? best : -1;
+  return best_distance < threshold ? best : -1;
 }
 
 std::vector<int> ClusterPeople(const std::vector<std::vector<Descriptor>>& groups, double threshold) {

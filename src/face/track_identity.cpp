@@ -1,5 +1,7 @@
 #include "faceswap/face/track_identity.h"
 
+#include <spdlog/spdlog.h>
+
 namespace faceswap::face {
 
 TrackIdentities::TrackIdentities(IdentityEncoder& encoder, std::vector<Descriptor> people, Options options)
@@ -21,7 +23,10 @@ int TrackIdentities::Identify(const cv::Mat& frame, int64_t frame_index, const F
     track.samples.push_back(encoder_.Encode(frame, face.points));
     track.last_sample_frame = frame_index;
     ++descriptors_;
-    track.person = MatchPerson(MeanDescriptor(track.samples), people_);
+    double distance = 0;
+    track.person = MatchPerson(MeanDescriptor(track.samples), people_, &distance, kTrackSameAsMeanDistance);
+    spdlog::debug("track {}: {} descriptor{}, nearest known person {} at {:.3f}", face.track_id, track.samples.size(),
+                  track.samples.size() == 1 ? "" : "s", track.person, distance);
   }
   return track.person;
 }

@@ -19,6 +19,7 @@ void TrackerOptions::Check() const {
   if (redetect_every < 1) throw UsageError("redetect interval must be >= 1 frame, got " + std::to_string(redetect_every));
   if (!(min_appearance >= -1.0 && min_appearance <= 1.0)) throw UsageError("min_appearance must be in [-1, 1]");
   if (!(max_refit_shift > 0.0)) throw UsageError("max_refit_shift must be > 0");
+  if (!(refit_tolerance >= 0.0 && refit_tolerance < 0.5)) throw UsageError("refit_tolerance must be in [0, 0.5)");
   if (max_missed_detections < 0) throw UsageError("max_missed_detections must be >= 0");
   if (!(default_fps > 0.0)) throw UsageError("default_fps must be > 0");
   if (!(smoothing.min_cutoff > 0.0) || smoothing.beta < 0.0 || !(smoothing.d_cutoff > 0.0)) {
@@ -46,10 +47,19 @@ namespace {
 
 constexpr int kPatchSize = 40;         // appearance patch side (pixels)
 constexpr double kReferenceBlend = 0.1;  // per-frame update of a track's reference patch
-// DetectorKind::kAuto: when HOG finds nothing, the CNN (~0.85 s a frame here) runs at most
-// every kCnnEvery frames; each CNN pass that finds nothing doubles the wait, up to
-// kCnnEveryMax frames (a long stretch without faces costs little), and a face found or a
-// track lost resets it.
+// How hard a redetection looks (face::DetectEffort). The plain HOG pass always runs. When
+// it finds nothing, the slower passes run only where they can find what is missing:
+//  * searching (no face is tracked, or a track was lost this frame): the upsampled HOG pass
+//    (small faces, ~4x the plain cost) at most every kSmallEvery frames and the CNN (turned
+//    faces, ~0.85 s a frame here; kAuto) at most every kCnnEvery; each such pass that finds
+//    nothing doubles its wait, up to kSmallEveryMax / kCnnEveryMax frames (a long stretch
+//    without faces costs little), and a face found or a track lost resets both;
+//  * a periodic redetection while faces are followed: the upsampled pass only when a
+//    tracked face is too small for the plain pass to find again, never the CNN (measured on
+//    person_b.mp4: the CNN re-finding a face the tracker already followed cost 12% of
+//    convert's CPU time).
+constexpr int64_t kSmallEvery = 10;
+constexpr int64_t kSmallEveryMax = 30;
 constexpr int64_t kCnnEvery = 10;
 constexpr int64_t kCnnEveryMax = 160;
 
@@ -106,9 +116,12 @@ struct Tracker::Impl {
   // kReference only: the network and the reference face's descriptor.
   std::optional<IdentityEncoder> encoder;
   Descriptor reference{};
-  // kAuto: frames until the CNN may run again, and the current wait.
+  // Frames until the CNN / the upsampled pass may run again while searching, and the
+  // current waits.
   int64_t cnn_wait = 0;
   int64_t cnn_every = kCnnEvery;
+  int64_t small_wait = 0;
+  int64_t small_every = kSmallEvery;
 
   Impl(const TrackerOptions& o, const DetectorOptions& d) : options(o), detector(d) {}
 
@@ -158,10 +171,15 @@ struct Tracker::Impl {
 
   // Refit a track from its predicted box; false when the fit degraded.
   bool Follow(Track& track, const cv::Mat& frame) {
+    ++stats.refits;
     const cv::Rect2f predicted = PredictBox(track.raw, track.box_relation);
     const Face first = detector.FitLandmarks(frame, predicted);
     const cv::Rect2f refined = PredictBox(first.points, track.box_relation);
-    const Face second = detector.FitLandmarks(frame, refined);
+    const float moved = std::max({std::abs(refined.x - predicted.x), std::abs(refined.y - predicted.y),
+                                  std::abs(refined.width - predicted.width)});
+    const bool settled = moved <= options.refit_tolerance * predicted.width;
+    if (settled) ++stats.refits_skipped;
+    const Face second = settled ? first : detector.FitLandmarks(frame, refined);
     const double iod = std::max(InterOcularDistance(second.points), 1.0);
     double shift = 0.0;
     for (int i = 0; i < 68; ++i) shift += cv::norm(second.points[i] - first.points[i]);
@@ -194,17 +212,44 @@ struct Tracker::Impl {
     reference = encoder->Encode(image, faces.front().points);
   }
 
-  // The detector's boxes; in kAuto the CNN's turn comes only as often as kCnnEvery allows.
+  // The detector's boxes, with the effort the rules above allow.
   std::vector<Face> DetectBoxes(const cv::Mat& frame) {
-    const bool allow_cnn = detector.has_cnn() && cnn_wait <= 0;
+    const bool searching = std::none_of(tracks.begin(), tracks.end(), [](const Track& t) { return t.alive; }) ||
+                           std::any_of(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; });
+    DetectEffort effort = DetectEffort::kPlain;
+    if (searching) {
+      if (detector.has_cnn() && cnn_wait <= 0) {
+        effort = DetectEffort::kAll;
+      } else if (small_wait <= 0) {
+        effort = DetectEffort::kSmallFaces;
+      }
+    } else {
+      const float smallest = 1.2f * detector.SmallestPlainFace(frame.size());
+      if (std::any_of(tracks.begin(), tracks.end(), [&](const Track& t) { return t.box.width < smallest; })) {
+        effort = DetectEffort::kSmallFaces;
+      }
+    }
     const int64_t runs_before = detector.cnn_runs();
-    std::vector<Face> boxes = detector.DetectBoxes(frame, allow_cnn);
+    std::vector<Face> boxes = detector.DetectBoxes(frame, effort);
     if (detector.cnn_runs() > runs_before) {
       ++stats.cnn_runs;
       spdlog::debug("frame {}: HOG found no face, the CNN {}", stats.frames - 1,
                     boxes.empty() ? "none either" : std::to_string(boxes.size()));
-      cnn_every = boxes.empty() ? std::min(cnn_every * 2, kCnnEveryMax) : kCnnEvery;
-      cnn_wait = cnn_every;
+    }
+    if (searching) {
+      if (!boxes.empty()) {
+        small_every = kSmallEvery;
+        cnn_every = kCnnEvery;
+      } else {
+        if (effort != DetectEffort::kPlain) {
+          small_every = std::min(small_every * 2, kSmallEveryMax);
+          small_wait = small_every;
+        }
+        if (effort == DetectEffort::kAll) {
+          cnn_every = std::min(cnn_every * 2, kCnnEveryMax);
+          cnn_wait = cnn_every;
+        }
+      }
     }
     return boxes;
   }
@@ -219,6 +264,7 @@ struct Tracker::Impl {
     }
     last_seconds = seconds;
     --cnn_wait;
+    --small_wait;
 
     bool detect = tracks.empty() || ++frames_since_detection >= options.redetect_every;
     for (Track& t : tracks) {
@@ -231,9 +277,10 @@ struct Tracker::Impl {
       if (!t.alive) {
         ++stats.lost;
         detect = true;
-        // A lost face (a cut, a turn) is when the CNN is most worth its cost: no waiting.
-        cnn_wait = 0;
+        // A lost face (a cut, a turn) is when the slower passes are most worth their cost.
+        cnn_wait = small_wait = 0;
         cnn_every = kCnnEvery;
+        small_every = kSmallEvery;
       }
     }
     // Lost tracks stay until Redetect: a detection on the same face (overlapping and
@@ -358,8 +405,9 @@ void Tracker::Reset() {
   impl_->tracks.clear();
   impl_->next_id = 0;
   impl_->frames_since_detection = 0;
-  impl_->cnn_wait = 0;
+  impl_->cnn_wait = impl_->small_wait = 0;
   impl_->cnn_every = kCnnEvery;
+  impl_->small_every = kSmallEvery;
   impl_->last_seconds = std::numeric_limits<double>::quiet_NaN();
 }
 

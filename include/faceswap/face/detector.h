@@ -31,6 +31,13 @@ enum class DetectorKind {
 DetectorKind ParseDetectorKind(const std::string& text);
 std::string ToString(DetectorKind kind);
 
+// How far Detector::DetectBoxes goes when the plain HOG pass finds nothing.
+enum class DetectEffort {
+  kPlain,       // the plain HOG pass alone (~60 ms a 960 px frame here)
+  kSmallFaces,  // then one pass upsampled once more, if upsample_when_empty (~4x the cost)
+  kAll,         // then also the CNN, for kAuto (~0.85 s)
+};
+
 struct DetectorOptions {
   DetectorKind kind = DetectorKind::kAuto;
   // HOG pyramid upsampling: each step doubles the image side and finds faces half as
@@ -68,9 +75,13 @@ class Detector {
 
   // Only the boxes (frame pixels, in HOG's box convention whichever detector found them)
   // with their scores, largest first: for callers that fit landmarks themselves (the
-  // tracker matches boxes to tracks before fitting). With kAuto, `allow_cnn` false keeps
-  // the CNN from running on this call.
-  std::vector<Face> DetectBoxes(const cv::Mat& image, bool allow_cnn = true);
+  // tracker matches boxes to tracks before fitting). `effort` says how far to go when the
+  // plain HOG pass finds nothing (kCnn always runs the CNN alone).
+  std::vector<Face> DetectBoxes(const cv::Mat& image, DetectEffort effort = DetectEffort::kAll);
+
+  // The narrowest face (frame pixels) the plain HOG pass finds in a frame of `frame_size`:
+  // dlib's 80-pixel window at the detection scale (max_side, upsample).
+  float SmallestPlainFace(cv::Size frame_size) const;
 
   // The 68 landmarks for a face in `box` (frame pixels). Only a margin around the box is
   // converted to gray, so refitting a tracked face costs a fraction of a detection.

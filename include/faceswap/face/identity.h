@@ -35,6 +35,12 @@ inline constexpr double kSamePersonDistance = 0.6;
 // the drawn face in person_b's game advertisement lies 0.56-0.65 from both, and the two
 // photographed men 0.85 and more.
 inline constexpr double kSameAsMeanDistance = 0.5;
+// The mean of a tracked face's few descriptors against a person's mean: tighter, since
+// averaging takes out a single face's blink or turn. Measured with convert's tracks on the
+// shared clips and a model of each clip's main person: the main people's tracks lie
+// 0.09-0.31 from their own mean, the two other women of person_a.mp4's split screen
+// 0.41-0.51 (which 0.5 swapped as person_a), the drawn face of person_b.mp4's ad 0.54.
+inline constexpr double kTrackSameAsMeanDistance = 0.4;
 
 using Descriptor = std::array<float, kDescriptorSize>;
 
@@ -44,8 +50,9 @@ double Distance(const Descriptor& a, const Descriptor& b);
 Descriptor MeanDescriptor(const std::vector<Descriptor>& descriptors);
 
 // Which of `people` (mean descriptors) a face is: the nearest, if it lies within
-// kSameAsMeanDistance of it; -1 for nobody. `distance` (optional) gets the nearest distance.
-int MatchPerson(const Descriptor& face, const std::vector<Descriptor>& people, double* distance = nullptr);
+// `threshold` of it; -1 for nobody. `distance` (optional) gets the nearest distance.
+int MatchPerson(const Descriptor& face, const std::vector<Descriptor>& people, double* distance = nullptr,
+                double threshold = kSameAsMeanDistance);
 
 // Groups faces into people. Each input group is known to be one person: the sampled faces
 // of one track, or the face of one photo. Groups are merged by average linkage (UPGMA: the
