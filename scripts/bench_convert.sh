@@ -4,7 +4,8 @@
 # each convert stage. Prints a Markdown table.
 #
 # Usage: scripts/bench_convert.sh [OPTIONS] [MODEL]   (default: demo/model, made by
-#        scripts/demo.sh; when absent, a lite model is trained for 200 steps first, in /tmp)
+#        scripts/demo.sh; when absent, a lite model of each clip's main person is trained for
+#        200 steps first, in /tmp)
 #   --clip NAME   only this shared clip (person_a, person_b; repeatable; default both)
 #   --seconds N   only the first N seconds of each clip (cut by stream copy, no re-encode)
 set -euo pipefail
@@ -28,17 +29,18 @@ mkdir -p "$work"
 if [[ ! -f $model/model.json ]]; then
   model=$work/model
   if [[ ! -f $model/model.json ]]; then
+    # As scripts/demo.sh makes its model (each clip's main person), only shorter.
     echo "training a lite model for the benchmark (200 steps)..." >&2
     for who in a b; do
-      "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --every 3 --face-select largest
+      "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --every 3 --face-select largest --by-identity
     done
-    "$bin" -q train --a "$work/faces_a" --b "$work/faces_b" -m "$model" --preset lite --iterations 200 --batch 8
+    "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --preset lite --iterations 200 --batch 8
   fi
 fi
 
 seconds() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'; }
-echo "| clip | frames | ffmpeg transcode | faceswap convert | ratio (convert/ffmpeg fps) | busy s: decode / track / model / blend / encode |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| clip | frames | ffmpeg transcode | faceswap convert | ratio (convert/ffmpeg fps) | busy s: decode / track / model / blend / encode | busy share of the wall time |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for clip in "${clips[@]}"; do
   name=$(basename "$clip")
   label=$name
@@ -51,15 +53,18 @@ for clip in "${clips[@]}"; do
   t0=$(date +%s%N)
   ffmpeg -v error -y -i "$clip" -c:v libx264 -crf 18 -preset medium -c:a copy "$work/plain_$name"
   t1=$(date +%s%N)
-  "$bin" -v convert "$clip" -o "$work/swapped_$name" -m "$model" --to a 2>"$work/convert_$name.log"
+  "$bin" -v convert "$clip" -o "$work/swapped_$name" -m "$model" 2>"$work/convert_$name.log"
   t2=$(date +%s%N)
   ff=$(seconds "$t0" "$t1")
   fs=$(seconds "$t1" "$t2")
   stages=$(grep -o 'decode [0-9.]*, track [0-9.]*, model [0-9.]*, blend [0-9.]*, encode [0-9.]*' "$work/convert_$name.log" |
            sed 's/[a-z][a-z]* //g; s/, / \/ /g')
+  # Each stage's busy time over the wall time: the stage nearest 100% (blending: its
+  # workers together) is the one the others wait for.
+  shares=$(tr -d ' ' <<<"$stages" | awk -F/ -v w="$fs" '{ printf "%d%% / %d%% / %d%% / %d%% / %d%%", 100*$1/w, 100*$2/w, 100*$3/w, 100*$4/w, 100*$5/w }')
   echo "| $label | $frames | ${ff} s ($(awk -v f="$frames" -v s="$ff" 'BEGIN{printf "%.1f", f/s}') fps) |" \
        "${fs} s ($(awk -v f="$frames" -v s="$fs" 'BEGIN{printf "%.1f", f/s}') fps) |" \
-       "$(awk -v a="$ff" -v b="$fs" 'BEGIN{printf "%.2f", a/b}') | $stages |"
+       "$(awk -v a="$ff" -v b="$fs" 'BEGIN{printf "%.2f", a/b}') | $stages | $shares |"
 done
 echo
 echo "($(nproc) cores, model $model, $(date -u +%F))"

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "composite_arguments.h"
+#include "precision_argument.h"
 #include "faceswap/cli/commands.h"
 #include "faceswap/core/error.h"
 #include "faceswap/pipeline/convert.h"
@@ -18,6 +19,7 @@ struct ConvertArguments {
   std::string only;
   std::string detector = "auto";
   CompositeArguments composite;
+  PrecisionArgument precision;
 };
 
 void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
@@ -32,6 +34,7 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   o.detector.kind = face::ParseDetectorKind(args.detector);
   o.composite = args.composite.Options();
   o.device = model::ParseDeviceKind(global.device);
+  o.precision = args.precision.Resolve(o.device);
   o.threads = global.threads;
   const pipeline::ConvertStats stats = pipeline::Convert(o);
   spdlog::info("{}: {} frames, {} with faces, {} faces swapped in {:.1f} s ({:.1f} frames/s){}", o.output.string(),
@@ -77,6 +80,7 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   args->composite.AddTo(sub);
   sub->add_option("--preview", o.preview, "Also write N before|after PNGs to OUTPUT-preview/")->capture_default_str();
   sub->add_option("--batch", o.batch_size, "Faces per network call")->capture_default_str();
+  args->precision.AddTo(sub);
   sub->add_option("--codec", o.writer.codec, "Video encoder (libx264, libx265, libvpx-vp9, h264_nvenc, ...)")
       ->capture_default_str();
   sub->add_option("--crf", o.writer.crf, "Encoder quality (lower is better)")->capture_default_str();

@@ -18,6 +18,7 @@
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/model/swapper.h"
 #include "faceswap/train/face_cache.h"
+#include "precision_argument.h"
 
 namespace faceswap::cli {
 namespace {
@@ -30,6 +31,7 @@ struct EvalArguments {
   bool no_frames = false;
   int batch_size = 16;
   CompositeArguments composite;
+  PrecisionArgument precision;  // as convert draws
 };
 
 void RunEval(EvalArguments& args, const GlobalOptions& global) {
@@ -45,7 +47,8 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   const std::filesystem::path out = args.out.value_or(faces_options.model_dir / "eval.json");
   const std::filesystem::path chart = args.chart.value_or(faces_options.model_dir / "eval.png");
 
-  model::Swapper swapper(faces_options.model_dir, model::ParseDeviceKind(global.device));
+  const model::DeviceKind device = model::ParseDeviceKind(global.device);
+  model::Swapper swapper(faces_options.model_dir, device, args.precision.Resolve(device));
   const model::ModelInfo& info = swapper.info();
   if (info.alignment_template != face::AlignmentsFile{}.template_name) {
     throw ModelError(faces_options.model_dir / model::kModelInfoFile,
@@ -110,6 +113,7 @@ Command AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
                 "Skip the metrics that re-read the source clips (landmarks, temporal, seam)");
   sub->add_option("--batch", args->batch_size, "Faces per network call")->capture_default_str();
   args->composite.AddTo(sub);
+  args->precision.AddTo(sub);
   return {sub, [args, &global] { RunEval(*args, global); }};
 }
 

@@ -13,6 +13,7 @@
 #include "faceswap/model/preset.h"
 #include "faceswap/train/face_cache.h"
 #include "faceswap/train/trainer.h"
+#include "precision_argument.h"
 
 namespace faceswap::cli {
 namespace {
@@ -23,7 +24,7 @@ struct TrainArguments {
   std::string time;
   std::optional<std::filesystem::path> landmarks;
   std::string face_select = "all";
-  std::string precision = "auto";
+  PrecisionArgument precision;
   train::TrainOptions options;
 };
 
@@ -53,10 +54,8 @@ std::vector<train::IdentitySource> Sources(const TrainArguments& args) {
 void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   train::TrainOptions& options = args.options;
   options.device = model::ParseDeviceKind(global.device);
-  const model::DeviceKind device = model::ResolveDevice(options.device);
-  options.precision = args.precision == "auto" ? model::DefaultPrecision(device) : model::ParsePrecision(args.precision);
   // Before any faces are extracted or read: a precision the device cannot run fails at once.
-  model::CheckPrecision(options.precision, device);
+  options.precision = args.precision.Resolve(options.device);
   options.threads = global.threads;
   if (!args.time.empty()) options.time_budget_seconds = core::ParseDuration(args.time);
   if (options.iterations == 0 && options.time_budget_seconds == 0) {
@@ -145,11 +144,7 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   // Fault injection for the tests of the non-finite-loss guard; not for users.
   sub->add_option("--debug-nan-at", o.nan_at)->group("");
   sub->add_option("--debug-nan-steps", o.nan_steps)->group("");
-  sub->add_option("--precision", args->precision,
-                  "Number format: fp32, bf16 (CPUs with AVX512-BF16, Ampere+ GPUs), fp16 (CUDA only) or auto "
-                  "(bf16 on CPUs with AVX512-BF16, else fp32)")
-      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}))
-      ->capture_default_str();
+  args->precision.AddTo(sub);
   sub->add_option("--landmarks", args->landmarks, "68-point landmark model used when extracting faces");
   sub->add_option("--face-select", args->face_select,
                   "Faces taken from raw inputs: all | largest | ref:IMAGE (use largest or ref: when other people appear)")

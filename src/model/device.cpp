@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include <dlfcn.h>
+
 #include "faceswap/core/error.h"
 
 namespace faceswap::model {
@@ -57,6 +59,10 @@ DeviceKind ResolveDevice(DeviceKind requested) {
 int SetCpuThreads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
+  // OpenBLAS (LibTorch's BLAS in Debian) keeps a pool of its own, one thread per core by
+  // default, whose idle threads spin in sched_yield between calls: size it with LibTorch's.
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
   return threads;
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "faceswap/core/error.h"
+#include "faceswap/model/autocast.h"
 #include "faceswap/model/checkpoint.h"
 #include "faceswap/model/tensor_image.h"
 
@@ -11,13 +12,17 @@ namespace faceswap::model {
 struct Swapper::Impl {
   ModelInfo info;
   DeviceKind device_kind = DeviceKind::kCpu;
+  Precision precision = Precision::kFp32;
   torch::Device device{torch::kCPU};
   FaceAutoencoder net{nullptr};
 };
 
-Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device) : impl_(std::make_unique<Impl>()) {
+Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device, Precision precision)
+    : impl_(std::make_unique<Impl>()) {
   impl_->info = LoadModelInfo(model_dir);
   impl_->device_kind = ResolveDevice(device);
+  CheckPrecision(precision, impl_->device_kind);
+  impl_->precision = precision;
   impl_->device = impl_->device_kind == DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   impl_->net = CreateNetwork(impl_->info);
   LoadCheckpoint(model_dir, impl_->net, nullptr, impl_->info, LoadWeights::kForDrawing);
@@ -32,6 +37,7 @@ Swapper::~Swapper() = default;
 const ModelInfo& Swapper::info() const { return impl_->info; }
 int Swapper::resolution() const { return impl_->net->current_resolution(); }
 DeviceKind Swapper::device() const { return impl_->device_kind; }
+Precision Swapper::precision() const { return impl_->precision; }
 
 std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
@@ -46,9 +52,13 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
     const std::vector<cv::Mat> chunk(faces.begin() + static_cast<std::ptrdiff_t>(begin),
                                      faces.begin() + static_cast<std::ptrdiff_t>(end));
     const torch::Tensor input = ImagesToTensor(chunk, side).to(impl_->device);
-    const Decoded decoded = impl_->net->Forward(input, identity);
-    const torch::Tensor rgb = decoded.rgb.to(torch::kCPU);
-    const torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU) : torch::Tensor();
+    Decoded decoded;
+    {
+      AutocastScope amp(impl_->precision, impl_->device.type());
+      decoded = impl_->net->Forward(input, identity);
+    }
+    const torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
+    const torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
     for (size_t i = 0; i < chunk.size(); ++i) {
       SwapOutput out;
       out.face = TensorToImage(rgb, static_cast<int>(i));

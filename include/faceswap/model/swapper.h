@@ -10,6 +10,7 @@
 
 #include "faceswap/model/device.h"
 #include "faceswap/model/model_info.h"
+#include "faceswap/model/precision.h"
 
 namespace faceswap::model {
 
@@ -21,8 +22,10 @@ struct SwapOutput {
 class Swapper {
  public:
   // Loads model.json and the newest intact weights. ModelError when the folder is not a
-  // model; DeviceError when CUDA is requested but unusable.
-  explicit Swapper(const std::filesystem::path& model_dir, DeviceKind device = DeviceKind::kAuto);
+  // model; DeviceError when CUDA is requested but unusable or the device cannot compute in
+  // `precision` (model::CheckPrecision).
+  explicit Swapper(const std::filesystem::path& model_dir, DeviceKind device = DeviceKind::kAuto,
+                   Precision precision = Precision::kFp32);
   ~Swapper();
   Swapper(const Swapper&) = delete;
   Swapper& operator=(const Swapper&) = delete;
@@ -30,6 +33,7 @@ class Swapper {
   const ModelInfo& info() const;
   int resolution() const;  // current side of the faces it takes and returns
   DeviceKind device() const;
+  Precision precision() const;
 
   // Encodes each aligned face (BGR 8-bit; resized to resolution() when needed) and
   // decodes it as `identity`. Runs in batches of at most `batch_size`.

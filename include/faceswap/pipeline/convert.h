@@ -23,6 +23,7 @@
 
 #include "faceswap/face/tracker.h"
 #include "faceswap/model/device.h"
+#include "faceswap/model/precision.h"
 #include "faceswap/pipeline/composite.h"
 #include "faceswap/video/reader.h"
 #include "faceswap/video/writer.h"
@@ -43,7 +44,8 @@ struct ConvertOptions {
   std::optional<std::filesystem::path> only_reference;  // only the person in this photo
   int preview = 0;                  // write this many before|after PNGs beside the output
   model::DeviceKind device = model::DeviceKind::kAuto;
-  int threads = 0;                  // 0: all cores
+  model::Precision precision = model::Precision::kFp32;  // the network's number format
+  int threads = 0;                  // 0: all cores (split among the stages: thread_budget.h)
   int batch_size = 16;              // faces per network call
   void Check() const;               // UsageError
 };
