@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
+
 namespace faceswap::face {
 
 TrackIdentities::TrackIdentities(IdentityEncoder& encoder, std::vector<Descriptor> people, Options options)
@@ -25,10 +27,20 @@ int TrackIdentities::Identify(const cv::Mat& frame, int64_t frame_index, const F
     ++descriptors_;
     double distance = 0;
     track.person = MatchPerson(MeanDescriptor(track.samples), people_, &distance, kTrackSameAsMeanDistance);
-    spdlog::debug("track {}: {} descriptor{}, nearest known person {} at {:.3f}", face.track_id, track.samples.size(),
-                  track.samples.size() == 1 ? "" : "s", track.person, distance);
+    track.nobody_in_a_row = track.person < 0 ? track.nobody_in_a_row + 1 : 0;
+    spdlog::debug("track {}: {} descriptor{}, nearest known person at {:.3f}: {}", face.track_id, track.samples.size(),
+                  track.samples.size() == 1 ? "" : "s", distance,
+                  track.person < 0 ? std::string("nobody") : "person " + std::to_string(track.person));
   }
   return track.person;
+}
+
+bool TrackIdentities::Settled(int track_id) const {
+  const auto it = tracks_.find(track_id);
+  if (it == tracks_.end()) return false;
+  const Track& track = it->second;
+  return static_cast<int>(track.samples.size()) >= options_.max_samples ||
+         track.nobody_in_a_row >= options_.settle_nobody_after;
 }
 
 void TrackIdentities::Reset() { tracks_.clear(); }

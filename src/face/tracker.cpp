@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -49,19 +50,44 @@ constexpr int kPatchSize = 40;         // appearance patch side (pixels)
 constexpr double kReferenceBlend = 0.1;  // per-frame update of a track's reference patch
 // How hard a redetection looks (face::DetectEffort). The plain HOG pass always runs. When
 // it finds nothing, the slower passes run only where they can find what is missing:
-//  * searching (no face is tracked, or a track was lost this frame): the upsampled HOG pass
-//    (small faces, ~4x the plain cost) at most every kSmallEvery frames and the CNN (turned
-//    faces, ~0.85 s a frame here; kAuto) at most every kCnnEvery; each such pass that finds
-//    nothing doubles its wait, up to kSmallEveryMax / kCnnEveryMax frames (a long stretch
-//    without faces costs little), and a face found or a track lost resets both;
+//  * searching (no face is followed, or a track was lost this frame): the upsampled HOG
+//    pass (small faces, ~4x the plain cost) and the CNN (turned faces, ~0.85 s a frame
+//    here; kAuto), each on a back-off of its own: every 5 frames for the first three
+//    passes that find nothing, then doubling up to kSmallEveryMax / kCnnEveryMax frames
+//    (a long stretch without faces costs little); a face found or a track lost resets it;
 //  * a periodic redetection while faces are followed: the upsampled pass only when a
-//    tracked face is too small for the plain pass to find again, never the CNN (measured on
+//    tracked face is too small for the plain pass to find again (on the same back-off:
+//    a drawn or turned face it cannot see either does not cost it every time), never the CNN (measured on
 //    person_b.mp4: the CNN re-finding a face the tracker already followed cost 12% of
-//    convert's CPU time).
-constexpr int64_t kSmallEvery = 10;
+//    convert's CPU time). Three in four such passes run on the frame scaled down (to at
+//    most half) so that the smallest followed face is still kCoarseFaceSide pixels across:
+//    a quarter of the cost; the fourth, at the detector's full scale, finds faces smaller
+//    than the followed ones that came in meanwhile (within 4 x redetect_every frames).
+//  * searching, the plain pass of the frames between slow passes likewise runs coarse on
+//    two frames in three, scaled for faces kReturningFace as large as the last followed.
+constexpr float kCoarseFaceSide = 120.f;  // 1.5x dlib's 80-pixel HOG window
+constexpr int kCoarsePassesPerFull = 3;
+constexpr float kReturningFace = 0.6f;
+constexpr int64_t kRetryEvery = 5;
 constexpr int64_t kSmallEveryMax = 30;
-constexpr int64_t kCnnEvery = 10;
 constexpr int64_t kCnnEveryMax = 160;
+
+class Backoff {
+ public:
+  explicit Backoff(int64_t longest) : longest_(longest) {}
+  bool Due() const { return wait_ <= 0; }
+  void Tick() { --wait_; }
+  void Reset() { wait_ = misses_ = 0; }
+  void Missed() {
+    ++misses_;
+    wait_ = std::min(kRetryEvery << std::max<int64_t>(0, misses_ - 3), longest_);
+  }
+
+ private:
+  int64_t longest_;
+  int64_t wait_ = 0;
+  int64_t misses_ = 0;
+};
 
 float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
   const float inter = (a & b).area();
@@ -89,6 +115,9 @@ struct Tracker::Impl {
   Stats stats;
   int next_id = 0;
   int64_t frames_since_detection = 0;
+  int64_t periodic_passes = 0;  // redetections while faces were followed
+  int64_t searching_passes = 0;  // plain passes while searching
+  float recent_face_width = 0;   // the smallest followed face, last time one was followed
   double last_seconds = std::numeric_limits<double>::quiet_NaN();
 
   struct Track {
@@ -103,6 +132,7 @@ struct Tracker::Impl {
     int missed_detections = 0;
     float quality = 1.f;
     bool alive = true;
+    bool parked = false;      // not followed frame by frame (Tracker::Park)
   };
   std::vector<Track> tracks;
 
@@ -116,12 +146,9 @@ struct Tracker::Impl {
   // kReference only: the network and the reference face's descriptor.
   std::optional<IdentityEncoder> encoder;
   Descriptor reference{};
-  // Frames until the CNN / the upsampled pass may run again while searching, and the
-  // current waits.
-  int64_t cnn_wait = 0;
-  int64_t cnn_every = kCnnEvery;
-  int64_t small_wait = 0;
-  int64_t small_every = kSmallEvery;
+  // When the CNN / the upsampled pass may run again while searching.
+  Backoff cnn_backoff{kCnnEveryMax};
+  Backoff small_backoff{kSmallEveryMax};
 
   Impl(const TrackerOptions& o, const DetectorOptions& d) : options(o), detector(d) {}
 
@@ -212,44 +239,64 @@ struct Tracker::Impl {
     reference = encoder->Encode(image, faces.front().points);
   }
 
+  // The max_side for a coarse pass that still finds faces `width` frame pixels across
+  // (kCoarseFaceSide in the detection image), at most half the detector's scale; 0: the
+  // detector's own scale.
+  int CoarseMaxSide(const cv::Mat& frame, float width) const {
+    const int longer = std::max(frame.cols, frame.rows);
+    const int full = detector.options().max_side > 0 ? std::min(longer, detector.options().max_side) : longer;
+    const double scale =
+        std::clamp(static_cast<double>(kCoarseFaceSide) * longer / (static_cast<double>(width) * full), 0.5, 1.0);
+    return scale < 1.0 ? std::max(160, static_cast<int>(std::lround(full * scale))) : 0;
+  }
+
   // The detector's boxes, with the effort the rules above allow.
   std::vector<Face> DetectBoxes(const cv::Mat& frame) {
-    const bool searching = std::none_of(tracks.begin(), tracks.end(), [](const Track& t) { return t.alive; }) ||
-                           std::any_of(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; });
+    const bool searching =
+        std::none_of(tracks.begin(), tracks.end(), [](const Track& t) { return t.alive && !t.parked; }) ||
+        std::any_of(tracks.begin(), tracks.end(), [](const Track& t) { return !t.alive; });
     DetectEffort effort = DetectEffort::kPlain;
     if (searching) {
-      if (detector.has_cnn() && cnn_wait <= 0) {
+      if (detector.has_cnn() && cnn_backoff.Due()) {
         effort = DetectEffort::kAll;
-      } else if (small_wait <= 0) {
-        effort = DetectEffort::kSmallFaces;
-      }
-    } else {
-      const float smallest = 1.2f * detector.SmallestPlainFace(frame.size());
-      if (std::any_of(tracks.begin(), tracks.end(), [&](const Track& t) { return t.box.width < smallest; })) {
+      } else if (small_backoff.Due()) {
         effort = DetectEffort::kSmallFaces;
       }
     }
+    int max_side = 0;  // the detector's own
+    if (!searching) {
+      float followed = std::numeric_limits<float>::max();  // the smallest followed face
+      for (const Track& t : tracks) {
+        if (!t.parked) followed = std::min(followed, t.box.width);
+      }
+      recent_face_width = followed;
+      if (followed < 1.2f * detector.SmallestPlainFace(frame.size())) {
+        if (small_backoff.Due()) effort = DetectEffort::kSmallFaces;
+      } else if (++periodic_passes % (kCoarsePassesPerFull + 1) != 0) {
+        max_side = CoarseMaxSide(frame, followed);
+      }
+    } else if (effort == DetectEffort::kPlain && recent_face_width > 0 &&
+               ++searching_passes % (kCoarsePassesPerFull + 1) != 0) {
+      // Faces that come back after a cut or a turn are about as large as the last ones.
+      max_side = CoarseMaxSide(frame, kReturningFace * recent_face_width);
+    }
     const int64_t runs_before = detector.cnn_runs();
-    std::vector<Face> boxes = detector.DetectBoxes(frame, effort);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Face> boxes = detector.DetectBoxes(frame, effort, max_side);
+    spdlog::debug("frame {}: detection ({}, effort {}, max side {}): {} faces in {:.0f} ms", stats.frames - 1,
+                  searching ? "searching" : "periodic", static_cast<int>(effort), max_side, boxes.size(),
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (detector.cnn_runs() > runs_before) {
       ++stats.cnn_runs;
       spdlog::debug("frame {}: HOG found no face, the CNN {}", stats.frames - 1,
                     boxes.empty() ? "none either" : std::to_string(boxes.size()));
     }
-    if (searching) {
-      if (!boxes.empty()) {
-        small_every = kSmallEvery;
-        cnn_every = kCnnEvery;
-      } else {
-        if (effort != DetectEffort::kPlain) {
-          small_every = std::min(small_every * 2, kSmallEveryMax);
-          small_wait = small_every;
-        }
-        if (effort == DetectEffort::kAll) {
-          cnn_every = std::min(cnn_every * 2, kCnnEveryMax);
-          cnn_wait = cnn_every;
-        }
-      }
+    if (!boxes.empty()) {
+      small_backoff.Reset();
+      if (searching) cnn_backoff.Reset();
+    } else {
+      if (effort != DetectEffort::kPlain) small_backoff.Missed();
+      if (effort == DetectEffort::kAll) cnn_backoff.Missed();
     }
     return boxes;
   }
@@ -263,11 +310,14 @@ struct Tracker::Impl {
       dt = seconds - last_seconds;
     }
     last_seconds = seconds;
-    --cnn_wait;
-    --small_wait;
+    cnn_backoff.Tick();
+    small_backoff.Tick();
 
-    bool detect = tracks.empty() || ++frames_since_detection >= options.redetect_every;
+    // With no face followed (none yet, or only parked ones) every frame is searched.
+    const bool following = std::any_of(tracks.begin(), tracks.end(), [](const Track& t) { return !t.parked; });
+    bool detect = !following || ++frames_since_detection >= options.redetect_every;
     for (Track& t : tracks) {
+      if (t.parked) continue;
       if (options.redetect_every == 1) {
         // No tracking: every frame is detected afresh; tracks only carry ids and filters.
         t.alive = false;
@@ -278,9 +328,8 @@ struct Tracker::Impl {
         ++stats.lost;
         detect = true;
         // A lost face (a cut, a turn) is when the slower passes are most worth their cost.
-        cnn_wait = small_wait = 0;
-        cnn_every = kCnnEvery;
-        small_every = kSmallEvery;
+        cnn_backoff.Reset();
+        small_backoff.Reset();
       }
     }
     // Lost tracks stay until Redetect: a detection on the same face (overlapping and
@@ -291,6 +340,7 @@ struct Tracker::Impl {
     std::vector<Face> out;
     out.reserve(tracks.size());
     for (Track& t : tracks) {
+      if (t.parked) continue;
       if (options.smooth) {
         const double iod = std::max(InterOcularDistance(t.raw), 1.0);
         for (int i = 0; i < 68; ++i) {
@@ -328,14 +378,18 @@ struct Tracker::Impl {
           best = static_cast<int>(j);
         }
       }
-      if (best >= 0 && !t.alive) {
-        // A lost track is taken up again only by a face that still looks like it (a cut
-        // to another person at the same place starts a new track).
+      if (best >= 0 && (!t.alive || t.parked)) {
+        // A lost or parked track is taken up again only by a face that still looks like it
+        // (a cut to another person at the same place starts a new track).
         const Face fitted = detector.FitLandmarks(frame, boxes[best].box);
         Patch(frame, fitted.points, patch32);
         if (Appearance(patch32, t.reference_patch) < options.min_appearance) best = -1;
       }
-      if (best >= 0) {
+      if (best >= 0 && t.parked) {
+        used[best] = true;  // still there: keep it, without landmarks
+        t.box = boxes[best].box;
+        t.missed_detections = 0;
+      } else if (best >= 0) {
         used[best] = true;
         // Re-anchor on the detector's box (resets slow drift) while keeping the filter
         // state, so the smoothed landmarks do not jump.
@@ -405,10 +459,23 @@ void Tracker::Reset() {
   impl_->tracks.clear();
   impl_->next_id = 0;
   impl_->frames_since_detection = 0;
-  impl_->cnn_wait = impl_->small_wait = 0;
-  impl_->cnn_every = kCnnEvery;
-  impl_->small_every = kSmallEvery;
+  impl_->cnn_backoff.Reset();
+  impl_->small_backoff.Reset();
+  impl_->recent_face_width = 0;
   impl_->last_seconds = std::numeric_limits<double>::quiet_NaN();
+}
+
+void Tracker::Park(int track_id) {
+  for (auto& t : impl_->tracks) {
+    if (t.id == track_id && !t.parked) {
+      t.parked = true;
+      ++impl_->stats.parked;
+    }
+  }
+}
+
+int Tracker::parked_tracks() const {
+  return static_cast<int>(std::count_if(impl_->tracks.begin(), impl_->tracks.end(), [](const auto& t) { return t.parked; }));
 }
 
 const Tracker::Stats& Tracker::stats() const { return impl_->stats; }

@@ -65,7 +65,10 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   to_roi(1, 2) -= roi.y;
   // The region reaches past the crop (by up to `pad` frame pixels): warping from the crop
   // with its border replicated ahead of time keeps OpenCV on its fast interior path instead
-  // of extrapolating pixel by pixel, for the same pixels.
+  // of extrapolating pixel by pixel, for the same pixels. The face is then enlarged in two
+  // steps, by the whole factor k with a cubic resize (separable, fast) and the rest of the
+  // way (rotation, a factor near 1) bilinearly: a fifth less time than one cubic warp
+  // (micro_bench CompositeFace 7.9 -> 6.2 ms), frames within 66 dB of it on person_b.
   const double crop_to_frame = std::sqrt(std::abs(to_frame(0, 0) * to_frame(1, 1) - to_frame(0, 1) * to_frame(1, 0)));
   const int border = static_cast<int>(std::ceil((pad + 4) / std::max(crop_to_frame, 1e-3))) + 4;
   cv::copyMakeBorder(face, face_border_, border, border, border, border, cv::BORDER_REPLICATE);
@@ -75,7 +78,19 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   const cv::Matx23d to_roi_from_border(roi_from_border(0, 0), roi_from_border(0, 1), roi_from_border(0, 2),
                                        roi_from_border(1, 0), roi_from_border(1, 1), roi_from_border(1, 2));
   cv::Mat face_roi = core::ScratchView(face_roi_, roi.size(), CV_8UC3);
-  cv::warpAffine(face_border_, face_roi, to_roi_from_border, roi.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  const int k = static_cast<int>(std::lround(crop_to_frame));
+  if (k >= 2) {
+    cv::resize(face_border_, face_up_, cv::Size(), k, k, cv::INTER_CUBIC);
+    // Pixel u of the enlarged face sits at (u + 0.5) / k - 0.5 of the bordered crop
+    // (cv::resize's pixel centres).
+    const double a = 1.0 / k, b = 0.5 / k - 0.5;
+    const cv::Matx33d roi_from_up = roi_from_border * cv::Matx33d(a, 0, b, 0, a, b, 0, 0, 1);
+    const cv::Matx23d to_roi_from_up(roi_from_up(0, 0), roi_from_up(0, 1), roi_from_up(0, 2), roi_from_up(1, 0),
+                                     roi_from_up(1, 1), roi_from_up(1, 2));
+    cv::warpAffine(face_up_, face_roi, to_roi_from_up, roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  } else {
+    cv::warpAffine(face_border_, face_roi, to_roi_from_border, roi.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+  }
 
   // The landmark mask is zero beyond the hull box grown by the dilation (a negative erosion)
   // and the feather's blur, so it is drawn, blurred and cut to the crop inside that box

@@ -189,6 +189,10 @@ class FaceFilter {
     return person != target_;
   }
 
+  // Whether the decision for this face's track will not change any more (then a face left
+  // alone can be parked by the tracker).
+  bool Settled(const face::Face& face) const { return who_ && face.track_id >= 0 && who_->Settled(face.track_id); }
+
   int target() const { return target_; }  // -1: not known yet
   const std::string& description() const { return description_; }
 
@@ -257,8 +261,15 @@ ConvertStats Convert(const ConvertOptions& o) {
   // thread each; blending, the one per-frame stage that can, runs on a few workers.
   const int workers = budget.blend_workers;
   std::atomic<int64_t> first_index{-1};
+  // Tracking costs little on most frames and a lot on a few (searching with the CNN after
+  // a face is lost: ~0.8 s a pass). A lead of tracked frames keeps the network, blending and
+  // the encoder busy meanwhile instead of waiting on the tracker (person_b's ad: about a
+  // core idle for 3 s with a lead of 8): as many frames as fit in kLeadBytes.
+  constexpr double kLeadBytes = 256.0 * 1024 * 1024;
+  const double frame_bytes = 3.0 * std::max(1, info.width) * std::max(1, info.height);
+  const size_t lead = static_cast<size_t>(std::clamp(kLeadBytes / frame_bytes, 8.0, 128.0));
   core::JobQueue<video::Frame> decoded(8);
-  core::JobQueue<Item> tracked(8), swapped(16), finished(16);
+  core::JobQueue<Item> tracked(lead), swapped(16), finished(16);
   std::mutex error_mutex;
   std::exception_ptr error;
   auto fail = [&](std::exception_ptr e) {
@@ -310,6 +321,8 @@ ConvertStats Convert(const ConvertOptions& o) {
           if (!filter.Swap(item.frame.bgr, item.frame.index, f, swapper)) {
             ++faces_left;
             tracks_left.insert(f.track_id);
+            // Somebody else for good: no more landmark fits for this face.
+            if (filter.Settled(f)) tracker.Park(f.track_id);
             continue;
           }
           if (target.load() < 0) target.store(filter.target());
@@ -318,10 +331,14 @@ ConvertStats Convert(const ConvertOptions& o) {
           job.aligned = face::Align(item.frame.bgr, f.points, align);
           item.faces.push_back(std::move(job));
         }
+        // Parked faces are still there (until redetections miss them): still left alone.
+        faces_left += tracker.parked_tracks();
         t_track.Add(t);
         if (!tracked.Push(std::move(item))) return;
       }
-      spdlog::debug("tracker: {} refits, {} second fits skipped, {} detections, {} CNN runs, {} lost", tracker.stats().refits, tracker.stats().refits_skipped, tracker.stats().detections, tracker.stats().cnn_runs, tracker.stats().lost);
+      const face::Tracker::Stats& ts = tracker.stats();
+      spdlog::debug("tracker: {} refits ({} second fits skipped), {} detections, {} CNN passes, {} tracks lost, {} parked",
+                    ts.refits, ts.refits_skipped, ts.detections, ts.cnn_runs, ts.lost, ts.parked);
       tracked.Stop();
     } catch (...) {
       fail(std::current_exception());

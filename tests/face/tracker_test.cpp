@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -197,6 +198,40 @@ TEST(Tracker, LargestAndReferenceSelectionOnTwoPeople) {
   const auto chosen = t2.Update(frame.bgr);
   ASSERT_EQ(chosen.size(), 1u);
   EXPECT_GT((chosen[0].box & all[1].box).area(), 0.5f * all[1].box.area());
+}
+
+TEST(Tracker, ParkedFaceIsNotFollowedNorStartedAgain) {
+  // Two people in a still photo, shown as a 60-frame clip: once the smaller face is parked
+  // (convert: somebody it leaves alone), Update returns only the other one, and the
+  // periodic redetections that still see the parked face do not make a new track of it.
+  FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
+  video::Reader reader(two);
+  video::Frame frame;
+  ASSERT_TRUE(reader.Next(frame));
+  face::DetectorOptions hog;  // the CNN's searches after the face is gone would only cost time here
+  hog.kind = face::DetectorKind::kHog;
+  face::Tracker tracker(face::TrackerOptions{}, hog);
+  const auto first = tracker.Update(frame.bgr, 0.0);
+  ASSERT_EQ(first.size(), 2u);
+  const auto smaller = std::min_element(first.begin(), first.end(), [](const face::Face& a, const face::Face& b) {
+    return a.box.area() < b.box.area();
+  });
+  const int parked = smaller->track_id, followed = first[0].track_id == parked ? first[1].track_id : first[0].track_id;
+  tracker.Park(parked);
+  EXPECT_EQ(tracker.parked_tracks(), 1);
+  for (int i = 1; i < 60; ++i) {
+    const auto faces = tracker.Update(frame.bgr, i / 30.0);
+    ASSERT_EQ(faces.size(), 1u) << "frame " << i;
+    EXPECT_EQ(faces[0].track_id, followed) << "frame " << i;
+    EXPECT_EQ(tracker.parked_tracks(), 1) << "frame " << i;
+  }
+  EXPECT_GE(tracker.stats().detections, 3);  // redetections ran, and saw the parked face again
+  EXPECT_EQ(tracker.stats().parked, 1);
+
+  // When the face is gone, the parked track goes too, after max_missed_detections misses.
+  const cv::Mat empty(frame.bgr.size(), CV_8UC3, cv::Scalar(90, 90, 90));
+  for (int i = 0; i < 5 * face::TrackerOptions{}.redetect_every + 1; ++i) tracker.Update(empty, 2.0 + i / 30.0);
+  EXPECT_EQ(tracker.parked_tracks(), 0);
 }
 
 }  // namespace

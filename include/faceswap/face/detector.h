@@ -76,8 +76,9 @@ class Detector {
   // Only the boxes (frame pixels, in HOG's box convention whichever detector found them)
   // with their scores, largest first: for callers that fit landmarks themselves (the
   // tracker matches boxes to tracks before fitting). `effort` says how far to go when the
-  // plain HOG pass finds nothing (kCnn always runs the CNN alone).
-  std::vector<Face> DetectBoxes(const cv::Mat& image, DetectEffort effort = DetectEffort::kAll);
+  // plain HOG pass finds nothing (kCnn always runs the CNN alone). `max_side`, when set,
+  // replaces options().max_side for this call (a coarser pass that finds only larger faces).
+  std::vector<Face> DetectBoxes(const cv::Mat& image, DetectEffort effort = DetectEffort::kAll, int max_side = 0);
 
   // The narrowest face (frame pixels) the plain HOG pass finds in a frame of `frame_size`:
   // dlib's 80-pixel window at the detection scale (max_side, upsample).

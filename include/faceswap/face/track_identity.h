@@ -24,6 +24,7 @@ class TrackIdentities {
   struct Options {
     int sample_every = 15;  // frames between the descriptors of one track
     int max_samples = 5;    // descriptors per track; then its decision is final
+    int settle_nobody_after = 3;  // samples after which "nobody known" is final
   };
 
   // `encoder` must outlive this object.
@@ -35,6 +36,10 @@ class TrackIdentities {
   // (track_id < 0) are described every time.
   int Identify(const cv::Mat& frame, int64_t frame_index, const Face& face);
 
+  // Whether this track's decision is final: all its samples taken, or (for nobody known)
+  // `settle_nobody_after` samples that agree that it is nobody.
+  bool Settled(int track_id) const;
+
   // Forget every track (a new clip).
   void Reset();
 
@@ -45,6 +50,7 @@ class TrackIdentities {
     std::vector<Descriptor> samples;
     int64_t last_sample_frame = 0;
     int person = -1;
+    int nobody_in_a_row = 0;  // samples in a row whose mean matched nobody
   };
   IdentityEncoder& encoder_;
   std::vector<Descriptor> people_;

@@ -9,7 +9,7 @@
 //     landmarks (mean shift / inter-ocular distance); a predictor fitted to something
 //     that is not a face does not settle. When that box is within `refit_tolerance` of
 //     the box the fit started from, the fit has settled already and the second fit is
-//     skipped (most frames of a talking head: it halves the landmark work).
+//     skipped (about every other frame of a talking head).
 // Landmarks are smoothed with a One-Euro filter (see one_euro.h).
 //
 //   face::Tracker tracker(tracker_options, detector_options);
@@ -45,10 +45,11 @@ struct TrackerOptions {
   // distance, mean over the 68 points) is lost.
   double max_refit_shift = 0.12;
   // The convergence refit is skipped when the box the new landmarks imply moved less than
-  // this fraction of the box width from where the fit started (0: always refit). At 0.02
-  // it skips ~90% of the refits of the shared clips, and convert's frames stay within
-  // 56 dB PSNR of always refitting (tests/pipeline/convert_slow_test.cpp).
-  double refit_tolerance = 0.02;
+  // this fraction of the box width from where the fit started (0: always refit). At 0.01
+  // it skips 40-55% of the refits on the shared clips with the landmark jitter of always
+  // refitting (person_a: 0.0143 inter-ocular distances a frame, smoothed; 0.0164 at 0.02),
+  // and convert's frames stay within 56 dB PSNR of always refitting (convert_slow_test).
+  double refit_tolerance = 0.01;
   // Periodic detections in a row that may miss a tracked face (profile views beat the HOG
   // detector) before the track is dropped, as long as its fit stays good.
   int max_missed_detections = 4;
@@ -85,6 +86,15 @@ class Tracker {
   // Forget all tracks (next Update detects); ids start again from 0 (a new clip).
   void Reset();
 
+  // Stops following a face whose landmarks are not needed any more (convert: a person it
+  // leaves alone), which then costs nothing per frame: Update no longer refits nor returns
+  // it, but detections on it are still matched to it by overlap, so it does not come back
+  // as a new face; it is dropped when max_missed_detections redetections in a row miss it.
+  void Park(int track_id);
+  // Parked tracks not dropped yet (their faces are in the frame, or left it less than
+  // max_missed_detections redetections ago).
+  int parked_tracks() const;
+
   struct Stats {
     int64_t frames = 0;
     int64_t detections = 0;      // full-frame detector runs
@@ -92,6 +102,7 @@ class Tracker {
     int64_t cnn_runs = 0;        // CNN detector passes (DetectorKind kAuto / kCnn)
     int64_t refits = 0;          // tracked faces followed into a new frame
     int64_t refits_skipped = 0;  // ... whose second landmark fit was not needed
+    int64_t parked = 0;          // tracks parked (Park)
   };
   const Stats& stats() const;
   Detector& detector();
