@@ -37,7 +37,7 @@ samples=${FACESWAP_SAMPLES:-../shared/data}
   fail "sample media not found ($samples/clips/$clip.mp4): put shared/data beside the repository or set FACESWAP_SAMPLES"
 samples=$(cd "$samples" && pwd)
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || fail "the ffmpeg and ffprobe programs are missing (apt-get install ffmpeg)"
-/usr/bin/python3 -c 'import torch' 2>/dev/null || fail "/usr/bin/python3 cannot import torch (apt-get install python3-torch)"
+/usr/bin/python3 -c 'import torch' 2>/dev/null || fail "/usr/bin/python3 cannot import torch (bash scripts/setup.sh --bench installs python3-torch)"
 for bin in build/src/cli/faceswap build/bench/micro_bench build/bench/video_transcode build/bench/train_bench; do
   [[ -x $bin ]] || fail "$bin is not built: cmake --preset release && cmake --build build"
 done

@@ -19,7 +19,7 @@ work=${BENCH_DIR:-/tmp/faceswap-bench-train}
 
 for p in python3-torch python3-opencv; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    { echo "bench_train.sh: needs Debian's $p (apt-get install $p)" >&2; exit 1; }
+    { echo "bench_train.sh: needs Debian's $p (bash scripts/setup.sh --bench installs it)" >&2; exit 1; }
 done
 [[ -x $bench ]] || { echo "bench_train.sh: $bench not built" >&2; exit 1; }
 

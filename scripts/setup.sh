@@ -4,6 +4,8 @@
 #   bash scripts/setup.sh              # deps + networks + build + demo (scripts/demo.sh)
 #   bash scripts/setup.sh --deps-only  # only the Debian packages and dlib's networks
 #   bash scripts/setup.sh --no-demo    # deps + networks + build
+#   bash scripts/setup.sh --bench ...  # also what the benchmarks' reference side needs
+#                                      # (Debian's python3-torch, python3-opencv)
 #
 # Idempotent: packages already installed are not touched, networks already fetched are
 # kept, the build is incremental. Run it as yourself: apt-get runs directly as root, and
@@ -14,11 +16,13 @@ cd "$(dirname "$0")/.."
 
 deps_only=0
 demo=1
+bench=0
 for arg in "$@"; do
   case "$arg" in
     --deps-only) deps_only=1 ;;
     --no-demo) demo=0 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench) bench=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -34,6 +38,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg bzip2
 )
+# scripts/bench*.sh time PyTorch's Python API (the same LibTorch) and OpenCV's Python
+# bindings side by side with faceswap.
+((bench)) && packages+=(python3-torch python3-opencv)
 
 missing=()
 for p in "${packages[@]}"; do
