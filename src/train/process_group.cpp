@@ -220,13 +220,31 @@ ProcessGroup::~ProcessGroup() = default;
 ProcessGroup::ProcessGroup(ProcessGroup&&) noexcept = default;
 ProcessGroup& ProcessGroup::operator=(ProcessGroup&&) noexcept = default;
 
+namespace {
+
+// Runs one step of joining the group; a c10d failure in it becomes one line of
+// DistributedError saying which step and where.
+template <typename Step>
+void JoinStep(const DistributedOptions& options, const std::string& failure, Step&& step) {
+  try {
+    step();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw DistributedError("distributed training: rank " + std::to_string(options.rank) + " " + failure + " (" +
+                           OneLine(e) + ")");
+  }
+}
+
+}  // namespace
+
 ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device device) : impl_(std::make_unique<Impl>()) {
   options.Check();
   Impl& g = *impl_;
   g.options = options;
   g.device = device;
-  const auto timeout = Milliseconds(options.timeout_seconds);
-  try {
+  const std::string where = options.master_addr + ":" + std::to_string(options.master_port);
+  JoinStep(options, "cannot reach the rendezvous store at " + where, [&] {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(options.master_port);
     store_options.isServer = !options.launcher_hosts_store && options.rank == 0;
@@ -239,25 +257,21 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
                   ? c10::intrusive_ptr<c10d::Store>(
                         c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + options.attempt, tcp))
                   : c10::intrusive_ptr<c10d::Store>(tcp);
-  } catch (const std::exception& e) {
-    throw DistributedError("distributed training: rank " + std::to_string(options.rank) +
-                           " cannot reach the rendezvous store at " + options.master_addr + ":" +
-                           std::to_string(options.master_port) + " (" + OneLine(e) + ")");
-  }
-  WaitForAllRanks(*g.store, options.rank, options.world_size);
+  });
+  JoinStep(options, "lost the rendezvous store at " + where + " while waiting for the other ranks",
+           [&] { WaitForAllRanks(*g.store, options.rank, options.world_size); });
   auto group_store = c10::make_intrusive<c10d::PrefixStore>("faceswap/train", g.store);
-  try {
+  const auto timeout = Milliseconds(options.timeout_seconds);
+  JoinStep(options, std::string("cannot set up ") + (device.is_cuda() ? "NCCL" : "Gloo"), [&] {
     if (device.is_cuda()) {
 #ifdef USE_C10D_NCCL
-      // One GPU per rank on each machine (a Slurm task may see only its own GPU).
+      // One GPU per rank: the LOCAL_RANK-th of those visible (a Slurm task may see only
+      // its own, as GPU 0). Two ranks on one GPU are refused by NCCL itself.
       const int gpus = static_cast<int>(torch::cuda::device_count());
-      if (options.local_world_size > gpus) {
-        throw DeviceError("distributed training: " + std::to_string(options.local_world_size) +
-                          " ranks on this machine but " + std::to_string(gpus) +
-                          " GPUs visible; NCCL needs one GPU per rank (fewer ranks, or --device cpu)");
-      }
-      c10::cuda::set_device(static_cast<c10::DeviceIndex>(options.local_rank % gpus));
-      g.device = g.comm_device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options.local_rank % gpus));
+      if (gpus < 1) throw DeviceError("distributed training: no CUDA GPU visible to rank " + std::to_string(options.rank));
+      const auto index = static_cast<c10::DeviceIndex>(options.local_rank % gpus);
+      c10::cuda::set_device(index);
+      g.device = g.comm_device = torch::Device(torch::kCUDA, index);
       // Without blocking wait a dead rank leaves NCCL's wait() hanging; with it, wait()
       // throws after the timeout. LibTorch 2.2 renamed the variable; both are set.
       setenv("NCCL_BLOCKING_WAIT", "1", 0);
@@ -267,7 +281,8 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
       g.backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(group_store, options.rank, options.world_size, nccl);
       g.backend_name = "nccl";
 #else
-      throw DeviceError("distributed training on CUDA needs a LibTorch with NCCL; this one has none");
+      throw DeviceError("distributed training on CUDA needs NCCL, and this build has none (nccl.h was not found "
+                        "when it was configured: set NCCL_ROOT)");
 #endif
     } else {
 #ifdef USE_C10D_GLOO
@@ -280,12 +295,7 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
                         "missing: Debian's libgloo-dev); train on CUDA GPUs or alone");
 #endif
     }
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw DistributedError("distributed training: rank " + std::to_string(options.rank) + " cannot set up " +
-                           (device.is_cuda() ? "NCCL" : "Gloo") + " (" + OneLine(e) + ")");
-  }
+  });
 }
 
 int ProcessGroup::rank() const { return impl_ ? impl_->options.rank : 0; }
