@@ -60,11 +60,6 @@ void DistributedOptions::Check() const {
 
 DistributedOptions ReadDistributedEnvironment(const EnvironmentLookup& lookup) {
   DistributedOptions options;
-  if (auto threads = Count(lookup, "OMP_NUM_THREADS")) {
-    options.env_threads = *threads;
-  } else if (auto cpus = Count(lookup, "SLURM_CPUS_PER_TASK")) {
-    options.env_threads = *cpus;
-  }
   const auto rank = Count(lookup, "RANK");
   const auto world = Count(lookup, "WORLD_SIZE");
   if (rank || world) {
@@ -93,6 +88,12 @@ DistributedOptions ReadDistributedEnvironment(const EnvironmentLookup& lookup) {
     }
   } else {
     return options;
+  }
+  // Read only for a rank: a plain run leaves OMP_NUM_THREADS (which may read "4,2") to OpenMP.
+  if (auto threads = Count(lookup, "OMP_NUM_THREADS")) {
+    options.env_threads = *threads;
+  } else if (auto cpus = Count(lookup, "SLURM_CPUS_PER_TASK")) {
+    options.env_threads = *cpus;
   }
   options.master_addr = lookup("MASTER_ADDR").value_or("");
   options.master_port = Count(lookup, "MASTER_PORT").value_or(kDefaultMasterPort);

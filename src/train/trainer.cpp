@@ -73,9 +73,9 @@ uint64_t Mix(uint64_t x) {
 }
 
 // The random draws of one training sample (which face, its augmentation) depend only on
-// the seed, the iteration, the identity and the sample's place in the global batch: rank r
-// of n with batch b draws samples r*b .. r*b+b-1 of the n*b that one rank with batch n*b
-// would draw. A resumed run draws what an uninterrupted one would have.
+// the seed, the loader's step, the identity and the sample's place in the global batch:
+// rank r of n with batch b draws samples r*b .. r*b+b-1 of the n*b that one rank with
+// batch n*b would draw, whatever the threads or the number of ranks.
 cv::RNG SampleRng(uint64_t seed, int64_t iteration, size_t identity, int64_t sample) {
   uint64_t h = Mix(seed);
   h = Mix(h ^ static_cast<uint64_t>(iteration));

@@ -27,6 +27,8 @@ TEST(DistributedEnvironment, NothingSetMeansTrainingAlone) {
   EXPECT_EQ(o.rank, 0);
   EXPECT_EQ(o.world_size, 1);
   EXPECT_EQ(o.env_threads, 0);
+  // OpenMP's own syntax (nested teams) is no business of a run that is not a rank.
+  EXPECT_FALSE(ReadDistributedEnvironment(From({{"OMP_NUM_THREADS", "4,2"}, {"SLURM_CPUS_PER_TASK", "8"}})).launched);
 }
 
 TEST(DistributedEnvironment, ReadsWhatTorchrunSets) {
