@@ -2,7 +2,7 @@
 # Every benchmark in one run, each figure next to a reference measured in the same run (as
 # a ratio), written as Markdown: micro_bench (detector, landmarks, alignment, model forward,
 # blending, colour transfer), then the whole-command scripts bench_video.sh, bench_extract.sh,
-# bench_train.sh and bench_convert.sh, shortened (one clip, first seconds, short training
+# bench_train.sh, bench_distributed.sh and bench_convert.sh, shortened (one clip, first seconds, short training
 # runs) so that the whole run takes under 10 minutes on 2 cores.
 #
 # Usage: scripts/bench.sh [-o FILE]     (default FILE: bench-results.md in the current folder)
@@ -87,6 +87,8 @@ section "Extract: tracking vs the detector on every frame (1 thread)" \
 # Their scratch folders (extracted faces, the stand-in model) go under $work: a cold run.
 section "Training step: C++ vs PyTorch Python" "scripts/bench_train.sh $train_seconds $train_presets" \
   env BENCH_DIR="$work/train" bash scripts/bench_train.sh "$train_seconds" $train_presets
+section "Data-parallel training: 1 rank vs 2 ranks (Gloo)" "scripts/bench_distributed.sh $train_seconds" \
+  env BENCH_DIR="$work/train" bash scripts/bench_distributed.sh "$train_seconds"
 echo ">> a lite model for convert ($model_steps steps on the faces bench_train.sh extracted)" >&2
 build/src/cli/faceswap -q train --a "$work/train/faces_a" --b "$work/train/faces_b" -m "$work/model" --preset lite \
   --iterations "$model_steps" --batch 8

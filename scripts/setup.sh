@@ -32,7 +32,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libopencv-dev
   libdlib-dev libdlib-data
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libgloo-dev libopenblas0-pthread
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "faceswap/cli/commands.h"
@@ -11,7 +12,10 @@
 #include "faceswap/core/folder_lock.h"
 #include "faceswap/core/error.h"
 #include "faceswap/model/preset.h"
+#include "faceswap/core/log.h"
+#include "faceswap/train/distributed.h"
 #include "faceswap/train/face_cache.h"
+#include "faceswap/train/local_launcher.h"
 #include "faceswap/train/trainer.h"
 #include "precision_argument.h"
 
@@ -25,6 +29,8 @@ struct TrainArguments {
   std::optional<std::filesystem::path> landmarks;
   std::string face_select = "all";
   PrecisionArgument precision;
+  int nproc = 0;                     // --nproc: ranks to start on this machine
+  std::string rank_timeout = "5m";
   train::TrainOptions options;
 };
 
@@ -58,21 +64,49 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   options.precision = args.precision.Resolve(options.device);
   options.threads = global.threads;
   if (!args.time.empty()) options.time_budget_seconds = core::ParseDuration(args.time);
-  if (options.iterations == 0 && options.time_budget_seconds == 0) {
+  // One rank of a data-parallel job (torchrun, srun, or a rank that --nproc started)?
+  train::DistributedOptions& distributed = options.distributed;
+  distributed = train::ReadDistributedEnvironment();
+  distributed.timeout_seconds = core::ParseDuration(args.rank_timeout);
+  const bool our_rank = train::StartedByLocalLauncher();
+  const bool launcher = args.nproc > 1 && !our_rank;
+  if (launcher && distributed.launched) {
+    throw UsageError("--nproc starts its own ranks, but this process already is rank " +
+                     std::to_string(distributed.rank) + " of a launched job (RANK/SLURM_PROCID are set); drop --nproc");
+  }
+  if (distributed.launched) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    options.threads = train::ThreadsPerRank(our_rank ? 0 : global.threads, distributed, cores);
+    if (distributed.rank != 0) {
+      // Rank 0 speaks for the run (the others' warnings would repeat its own); the others
+      // only report their errors, marked with their rank.
+      core::SetupLogging(core::Verbosity::kQuiet, std::nullopt);
+      spdlog::set_level(spdlog::level::err);
+      spdlog::set_pattern(fmt::format("%^[%l]%$ rank {}: %v", distributed.rank));
+    }
+  }
+  if (options.iterations == 0 && options.time_budget_seconds == 0 && distributed.rank == 0) {
     spdlog::info("no --iterations or --time given: training until Ctrl-C (the model is saved then)");
   }
   options.Check();
   const auto sources = Sources(args);
-  // One writer per model folder: a second train on it stops here (exit 5), before reading faces.
-  const core::FolderLock lock(options.model_dir, "faceswap train", ExitCode::kModel);
+  // One writer per model folder: a second train on it stops here (exit 5), before reading
+  // faces. In a data-parallel run the launcher of --nproc, or else rank 0, holds it.
+  std::optional<core::FolderLock> lock;
+  if (!our_rank && distributed.rank == 0) lock.emplace(options.model_dir, "faceswap train", ExitCode::kModel);
+  if (launcher) {
+    train::RunLocalRanks({args.nproc, global.threads, distributed.timeout_seconds});
+    return;
+  }
 
   train::FaceCacheOptions cache;
   cache.cache_dir = options.model_dir / "cache";
-  cache.threads = global.threads;
+  cache.threads = options.threads;
   cache.landmark_model = args.landmarks;
   cache.face_select = args.face_select;
   const std::vector<train::FaceSet> faces = train::LoadTrainingFaces(sources, cache);
   for (const auto& set : faces) {
+    if (distributed.rank != 0) break;
     spdlog::info("identity {}: {} training faces{}", set.identity, set.faces.size(),
                  set.descriptor ? fmt::format(" (identity descriptor from {} described faces)", set.descriptor_faces) : "");
   }
@@ -80,6 +114,7 @@ void RunTrain(TrainArguments& args, const GlobalOptions& global) {
   options.coverage = faces.front().coverage;
 
   const train::TrainReport report = train::Train(options, faces);
+  if (distributed.rank != 0) return;
   std::string losses;
   for (size_t i = 0; i < report.last_loss.size(); ++i) {
     losses += fmt::format("{}{} {:.4f}", i ? ", " : "", faces[i].identity, report.last_loss[i]);
@@ -103,7 +138,8 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       "Faces are extracted once into MODEL/cache. Ctrl-C finishes the step, saves and exits 0;\n"
       "running the same command again resumes. MODEL/preview.png shows each identity's faces\n"
       "as reconstructed and as swapped into the others; MODEL/loss.csv and loss.png the history,\n"
-      "MODEL/quality.csv the held-out swaps' identity and sharpness at every save.");
+      "MODEL/quality.csv the held-out swaps' identity and sharpness at every save.\n"
+      "Several GPUs or machines: --nproc N here, or start it with torchrun or srun (README).");
   sub->add_option("--a", args->a, "Videos, images or folders of person A")->check(CLI::ExistingPath);
   sub->add_option("--b", args->b, "Videos, images or folders of person B")->check(CLI::ExistingPath);
   sub->add_option("--identity", args->identities, "NAME=PATH, repeatable: more identities (or more inputs for one)");
@@ -111,7 +147,8 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--preset", o.preset, "Network: " + model::PresetNames())
       ->check(CLI::IsMember({"original", "lite", "lite128", "hd"}))
       ->capture_default_str();
-  sub->add_option("--batch", o.batch_size, "Faces per identity per step (0: the preset's default)")->capture_default_str();
+  sub->add_option("--batch", o.batch_size, "Faces per identity per step and rank (0: the preset's default)")
+      ->capture_default_str();
   sub->add_option("--lr", o.learning_rate, "Adam learning rate (0: the preset's default)");
   sub->add_option("--iterations", o.iterations, "Stop when the model has taken this many steps in total (0: no limit)")
       ->capture_default_str();
@@ -145,6 +182,14 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--debug-nan-at", o.nan_at)->group("");
   sub->add_option("--debug-nan-steps", o.nan_steps)->group("");
   args->precision.AddTo(sub);
+  sub->add_option("--nproc", args->nproc,
+                  "Train data-parallel with N ranks on this machine (child processes; --threads is split "
+                  "between them, --batch stays per rank; with CUDA, one GPU each)")
+      ->check(CLI::Range(1, 1024));
+  sub->add_option("--rank-timeout", args->rank_timeout,
+                  "Data-parallel runs: how long a rank waits for the others at a step before giving up (exit 9); "
+                  "longer than rank 0's slowest save")
+      ->capture_default_str();
   sub->add_option("--landmarks", args->landmarks, "68-point landmark model used when extracting faces");
   sub->add_option("--face-select", args->face_select,
                   "Faces taken from raw inputs: all | largest | ref:IMAGE (use largest or ref: when other people appear)")

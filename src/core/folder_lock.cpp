@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -26,13 +28,20 @@ std::string ReadAll(int fd) {
 
 }  // namespace
 
-FolderLock::FolderLock(const std::filesystem::path& dir, const std::string& command, ExitCode code_if_held) {
+FolderLock::FolderLock(const std::filesystem::path& dir, const std::string& command, ExitCode code_if_held,
+                       IfHeld if_held) {
   EnsureDirectory(dir);
   const std::filesystem::path file = dir / kLockFileName;
   fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw OutputError(file, std::string("cannot create the lock file: ") + std::strerror(errno));
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
+  int error = flock(fd_, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+  if (error == EWOULDBLOCK && if_held == IfHeld::kWait) {
+    spdlog::info("{}: in use by another faceswap ({}); waiting for it", dir.string(), ReadAll(fd_));
+    do {
+      error = flock(fd_, LOCK_EX) == 0 ? 0 : errno;
+    } while (error == EINTR);
+  }
+  if (error != 0) {
     const std::string holder = ReadAll(fd_);
     close(fd_);
     fd_ = -1;

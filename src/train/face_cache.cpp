@@ -11,6 +11,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/folder_lock.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/face/identity.h"
@@ -169,6 +170,10 @@ std::vector<FaceSet> LoadTrainingFaces(const std::vector<IdentitySource>& source
       extract.threads = options.threads;
       extract.detector.landmark_model = options.landmark_model;
       face::ParseFaceSelection(options.face_select, extract.tracker);
+      // The ranks of a distributed run share this cache: they take turns, and the first
+      // one's extraction leaves the rest nothing to do.
+      const core::FolderLock cache_lock(extract.output_dir, "faceswap train (face cache)", ExitCode::kOutput,
+                                        core::FolderLock::IfHeld::kWait);
       spdlog::info("identity {}: extracting faces into {}", source.name, extract.output_dir.string());
       pipeline::Extract(extract);
       ReadExtractFolder(extract.output_dir, options, set, groups);

@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -25,6 +26,7 @@
 #include "faceswap/train/charts.h"
 #include "faceswap/train/identity_net.h"
 #include "faceswap/train/loss.h"
+#include "faceswap/train/process_group.h"
 #include "faceswap/train/quality_watch.h"
 #include "faceswap/train/weight_average.h"
 
@@ -62,13 +64,33 @@ torch::Tensor MasksToTensor(const std::vector<cv::Mat>& masks) {
   return t;
 }
 
+// SplitMix64's finaliser (Vigna, public domain): a well-mixed 64-bit value from any input.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The random draws of one training sample (which face, its augmentation) depend only on
+// the seed, the loader's step, the identity and the sample's place in the global batch:
+// rank r of n with batch b draws samples r*b .. r*b+b-1 of the n*b that one rank with
+// batch n*b would draw, whatever the threads or the number of ranks.
+cv::RNG SampleRng(uint64_t seed, int64_t iteration, size_t identity, int64_t sample) {
+  uint64_t h = Mix(seed);
+  h = Mix(h ^ static_cast<uint64_t>(iteration));
+  h = Mix(h ^ static_cast<uint64_t>(identity));
+  return cv::RNG(Mix(h ^ static_cast<uint64_t>(sample)));
+}
+
 // Augments batches on its own thread, one iteration ahead of the optimiser.
 class Loader {
  public:
+  // `first_sample`: this rank's first place in the global batch (rank * batch).
   Loader(const std::vector<FaceSet>& faces, const model::Preset& preset, int64_t stage_iterations, int batch,
-         const AugmentOptions& augment, uint64_t seed, int64_t first_iteration)
+         const AugmentOptions& augment, uint64_t seed, int64_t first_iteration, int64_t first_sample)
       : faces_(faces), preset_(preset), stage_iterations_(stage_iterations), batch_(batch), augment_(augment),
-        rng_(seed * 7919 + static_cast<uint64_t>(first_iteration)), next_(first_iteration), queue_(2) {
+        seed_(seed), first_sample_(first_sample), next_(first_iteration), queue_(2) {
     thread_ = std::thread([this] { Run(); });
   }
   ~Loader() {
@@ -88,11 +110,13 @@ class Loader {
         Batch batch;
         batch.iteration = next_++;
         batch.resolution = model::StageAt(preset_, batch.iteration, stage_iterations_).resolution;
-        for (const FaceSet& set : faces_) {
+        for (size_t id = 0; id < faces_.size(); ++id) {
+          const FaceSet& set = faces_[id];
           std::vector<cv::Mat> inputs, targets, weights, masks;
           for (int i = 0; i < batch_; ++i) {
-            const FaceSample& face = set.faces[static_cast<size_t>(rng_.uniform(0, static_cast<int>(set.faces.size())))];
-            TrainingPair pair = MakePair(face, batch.resolution, augment_, rng_);
+            cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
+            const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
+            TrainingPair pair = MakePair(face, batch.resolution, augment_, rng);
             inputs.push_back(std::move(pair.input));
             targets.push_back(std::move(pair.target));
             weights.push_back(std::move(pair.weight));
@@ -115,7 +139,8 @@ class Loader {
   int64_t stage_iterations_;
   int batch_;
   AugmentOptions augment_;
-  cv::RNG rng_;
+  uint64_t seed_;
+  int64_t first_sample_;
   int64_t next_;
   core::JobQueue<Batch> queue_;
   std::string error_;
@@ -193,29 +218,18 @@ void TrainOptions::Check() const {
   if (warmup_steps < 0 || max_grad_norm < 0) throw UsageError("train: --warmup and --clip must be >= 0");
   if (frequency_weight < 0 || identity_weight < 0) throw UsageError("train: loss weights must be >= 0");
   augment.Check();
+  if (distributed.launched) distributed.Check();
 }
 
-TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces) {
-  options.Check();
-  if (faces.size() < 2) throw UsageError("training needs faces of at least two identities");
-  for (const FaceSet& set : faces) {
-    if (set.faces.empty()) throw InputError(set.identity, "no faces to train on");
-  }
-  const model::Preset& preset = model::GetPreset(options.preset);
-  const int batch = options.batch_size > 0 ? options.batch_size : preset.default_batch;
-  const double rate = options.learning_rate > 0 ? options.learning_rate : preset.default_learning_rate;
-  model::SetCpuThreads(options.threads);
-  const model::DeviceKind device_kind = model::ResolveDevice(options.device);
-  const torch::Device device = device_kind == model::DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  model::CheckPrecision(options.precision, device_kind);
-  torch::manual_seed(options.seed);
+namespace {
 
+// model.json for this run: the folder's (checked against the request) when `resume`, a
+// new one otherwise; then this run's faces, recipe and descriptors.
+model::ModelInfo PrepareModelInfo(const TrainOptions& options, const std::vector<FaceSet>& faces, bool resume,
+                                  int batch, double rate, int ranks) {
+  const model::Preset& preset = model::GetPreset(options.preset);
   std::vector<std::string> names;
   for (const FaceSet& set : faces) names.push_back(set.identity);
-
-  // Create or resume.
-  core::EnsureDirectory(options.model_dir);
-  const bool resume = fs::exists(options.model_dir / model::kModelInfoFile);
   model::ModelInfo info;
   if (resume) {
     info = model::LoadModelInfo(options.model_dir);
@@ -261,6 +275,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
                  {"clip", text(options.max_grad_norm)},
                  {"frequency_weight", text(options.frequency_weight)},
                  {"identity_weight", text(options.identity_weight)}};
+  if (ranks > 1) info.recipe.emplace_back("ranks", std::to_string(ranks));
   info.descriptors.clear();
   for (const FaceSet& set : faces) {
     if (!set.descriptor) {
@@ -270,6 +285,64 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     info.descriptors.push_back({set.identity, std::vector<float>(set.descriptor->begin(), set.descriptor->end()),
                                 set.descriptor_faces});
   }
+  return info;
+}
+
+// The last lines of a run: every rank's weights checksum (equal when data parallelism
+// kept them identical) and what communication cost.
+void LogGroupSummary(ProcessGroup& group, model::FaceAutoencoder& net, double train_seconds) {
+  const std::vector<uint64_t> sums = group.AllGather(WeightsChecksum(*net));
+  if (group.rank() != 0) return;
+  if (group.alone()) {
+    spdlog::info("weights checksum {:016x}", sums.front());
+    return;
+  }
+  std::string list;
+  for (size_t r = 0; r < sums.size(); ++r) list += fmt::format("{}rank {}: {:016x}", r ? ", " : "", r, sums[r]);
+  const bool same = std::all_of(sums.begin(), sums.end(), [&](uint64_t v) { return v == sums.front(); });
+  if (same) {
+    spdlog::info("weights checksum {} (identical on all {} ranks)", list, sums.size());
+  } else {
+    spdlog::warn("weights checksum {}: the ranks' weights differ (please report this with --log-file)", list);
+  }
+  const CommunicationTime& time = group.communication();
+  if (time.steps > 0) {
+    const double step_ms = 1000 * train_seconds / static_cast<double>(time.steps);
+    spdlog::info("all-reduce ({}, {} buckets of {:.1f} MB of gradients, {:.1f} of them started during backward): "
+                 "{:.1f} ms of {:.1f} ms per step waiting ({:.1f}%)",
+                 group.backend(), group.bucket_count(), group.gradient_bytes() / 1e6,
+                 static_cast<double>(time.buckets_started_in_backward) / static_cast<double>(time.steps),
+                 time.per_step_ms(), step_ms, 100 * time.per_step_ms() / std::max(1e-9, step_ms));
+  }
+}
+
+}  // namespace
+
+TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces) {
+  options.Check();
+  if (faces.size() < 2) throw UsageError("training needs faces of at least two identities");
+  for (const FaceSet& set : faces) {
+    if (set.faces.empty()) throw InputError(set.identity, "no faces to train on");
+  }
+  const model::Preset& preset = model::GetPreset(options.preset);
+  const int batch = options.batch_size > 0 ? options.batch_size : preset.default_batch;
+  const double rate = options.learning_rate > 0 ? options.learning_rate : preset.default_learning_rate;
+  model::SetCpuThreads(options.threads);
+  const model::DeviceKind device_kind = model::ResolveDevice(options.device);
+  const torch::Device device = device_kind == model::DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  model::CheckPrecision(options.precision, device_kind);
+  torch::manual_seed(options.seed);
+
+  // Data parallel: rank 0 alone owns the model folder; the others train beside it.
+  ProcessGroup group = options.distributed.launched ? ProcessGroup(options.distributed, device) : ProcessGroup();
+  const bool writer = group.rank() == 0;
+  std::vector<std::string> names;
+  for (const FaceSet& set : faces) names.push_back(set.identity);
+
+  // Create or resume.
+  if (writer) core::EnsureDirectory(options.model_dir);
+  const bool resume = writer && fs::exists(options.model_dir / model::kModelInfoFile);
+  model::ModelInfo info = PrepareModelInfo(options, faces, resume, batch, rate, group.size());
 
   model::FaceAutoencoder net = model::CreateNetwork(info);
   net->to(device);
@@ -277,7 +350,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   // The moving average of the weights: what previews, convert and eval draw with.
   model::FaceAutoencoder average{nullptr};
   std::optional<WeightAverage> averager;
-  if (options.average_decay > 0) {
+  if (options.average_decay > 0 && writer) {
     average = model::CreateNetwork(info);
     average->to(device);
     average->eval();
@@ -294,6 +367,16 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
                  from.backup ? " (from a backup)" : "");
   } else if (averager) {
     averager->Reset();
+  }
+  // Every rank starts from rank 0's weights, optimiser state and step.
+  std::vector<int64_t> shared_numbers = {info.iteration, info.stage_iterations};
+  group.BroadcastState(*net, optimizer, shared_numbers);
+  info.iteration = shared_numbers[0];
+  info.stage_iterations = shared_numbers[1];
+  group.WatchGradients(net->parameters());
+  if (!group.alone() && writer) {
+    spdlog::info("data parallel on {} ranks ({}): batch {} per identity on each rank, {} per identity in all",
+                 group.size(), group.backend(), batch, batch * group.size());
   }
   model::FaceAutoencoder& drawing = average ? average : net;  // previews
 
@@ -316,31 +399,40 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   SetLearningRate(optimizer, rate);
   report.start_iteration = info.iteration;
   if (options.iterations > 0 && info.iteration >= options.iterations) {
-    spdlog::info("{}: already at iteration {} (target {}); nothing to do", options.model_dir.string(), info.iteration,
-                 options.iterations);
+    if (writer) {
+      spdlog::info("{}: already at iteration {} (target {}); nothing to do", options.model_dir.string(), info.iteration,
+                   options.iterations);
+    }
     report.end_iteration = info.iteration;
     return report;
   }
 
+  // What only rank 0 writes: loss.csv, previews, quality.csv.
   const fs::path csv_path = options.model_dir / "loss.csv";
-  const bool new_csv = !fs::exists(csv_path);
-  std::ofstream csv(csv_path, std::ios::app);
-  if (!csv) throw OutputError(csv_path, "cannot write loss history");
-  if (new_csv) {
-    csv << "iteration";
-    for (const auto& n : names) csv << ",loss_" << n;
-    csv << ",samples_per_second\n";
+  std::ofstream csv;
+  std::optional<QualityWatch> watch;
+  if (writer) {
+    const bool new_csv = !fs::exists(csv_path);
+    csv.open(csv_path, std::ios::app);
+    if (!csv) throw OutputError(csv_path, "cannot write loss history");
+    if (new_csv) {
+      csv << "iteration";
+      for (const auto& n : names) csv << ",loss_" << n;
+      csv << ",samples_per_second\n";
+    }
+    core::EnsureDirectory(options.model_dir / "previews");
+    watch.emplace(faces, options.model_dir / "quality.csv");
   }
-  core::EnsureDirectory(options.model_dir / "previews");
 
   core::StopSignals signals;  // Ctrl-C: finish the step, save, return
-  Loader loader(faces, preset, info.stage_iterations, batch, options.augment, options.seed, info.iteration);
+  Loader loader(faces, preset, info.stage_iterations, batch, options.augment, options.seed, info.iteration,
+                static_cast<int64_t>(group.rank()) * batch);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const int64_t run_total = options.iterations > 0 ? options.iterations - info.iteration : 0;
   core::Progress progress("train", run_total, "it");
   std::vector<std::vector<double>> recent;  // last losses, for the report
-  int64_t samples = 0;
+  int64_t samples = 0;                      // faces trained on, all ranks together
   double rate_now_max = rate;  // the learning rate after warm-up, halved by non-finite steps
   int bad_steps_in_a_row = 0;
   double loss_scale = options.precision == model::Precision::kFp16 ? kInitialLossScale : 1.0;
@@ -348,10 +440,9 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   int64_t last_saved = info.iteration;
   int64_t nan_injected = 0;
 
-  QualityWatch watch(faces, options.model_dir / "quality.csv");
   auto WriteCharts = [&] {
     cv::Mat chart = LossChart(ReadLossHistory(csv_path, names.size()), names);
-    if (watch.enabled()) cv::vconcat(chart, QualityChart(watch.History(), watch.directions()), chart);
+    if (watch->enabled()) cv::vconcat(chart, QualityChart(watch->History(), watch->directions()), chart);
     WritePng(options.model_dir / "loss.png", chart);
   };
   auto save = [&](bool final_save) {
@@ -360,7 +451,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     last_saved = info.iteration;
     csv.flush();
     if (average) average->SetStage(net->current_resolution(), net->current_alpha());
-    if (watch.enabled()) watch.Measure(drawing, info.iteration);
+    if (watch->enabled()) watch->Measure(drawing, info.iteration);
     if (final_save || (options.preview_every > 0 && info.iteration % options.preview_every == 0)) {
       const cv::Mat grid = PreviewGrid(drawing, faces, 4);
       char name[64];
@@ -370,18 +461,27 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       WriteCharts();
     }
   };
+  auto record = [&](const std::vector<double>& losses) {
+    if (report.first_loss.empty()) report.first_loss = losses;
+    recent.push_back(losses);
+    if (recent.size() > 20) recent.erase(recent.begin());
+    if (!writer) return;
+    const double rate_now = samples / std::max(1e-9, elapsed());
+    csv << info.iteration;
+    for (double l : losses) csv << "," << l;
+    csv << "," << rate_now << "\n";
+    csv.flush();  // the history is readable while training runs (plots, scripts, tests)
+    std::string status;
+    for (size_t i = 0; i < losses.size(); ++i) status += fmt::format("{} {:.4f} ", names[i], losses[i]);
+    progress.SetStatus(status + fmt::format("| {:.1f} faces/s", rate_now));
+    progress.Advance();
+  };
 
   net->train();
-  while (true) {
-    if (options.iterations > 0 && info.iteration >= options.iterations) break;
-    if (options.time_budget_seconds > 0 && elapsed() >= options.time_budget_seconds) break;
-    if (core::StopSignals::requested()) {
-      report.interrupted = true;
-      break;
-    }
+  while (options.iterations == 0 || info.iteration < options.iterations) {
     Batch data = loader.Next();
     const model::Stage stage = model::StageAt(preset, info.iteration, info.stage_iterations);
-    if (stage.resolution != net->current_resolution()) {
+    if (stage.resolution != net->current_resolution() && writer) {
       spdlog::info("progressive training: growing to {} px at iteration {}", stage.resolution, info.iteration);
     }
     net->SetStage(stage.resolution, stage.alpha);
@@ -422,34 +522,37 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       total = total * std::numeric_limits<double>::quiet_NaN();  // tests: a fault injected on purpose
       for (double& l : losses) l = std::numeric_limits<double>::quiet_NaN();
     }
-    // A non-finite loss or gradient is skipped, never stepped on (it would poison every weight).
-    bool finite = std::isfinite(total.item<double>());
-    if (finite) {
-      // fp16 gradients underflow unless the loss is scaled up first; they are scaled back
-      // before clipping and the step.
-      (loss_scale != 1.0 ? total * loss_scale : total).backward();
-      if (loss_scale != 1.0) {
-        for (auto& p : net->parameters()) {
-          if (p.grad().defined()) p.grad().div_(loss_scale);
-        }
-      }
-      const double norm = torch::nn::utils::clip_grad_norm_(
-          net->parameters(), options.max_grad_norm > 0 ? options.max_grad_norm : std::numeric_limits<double>::infinity());
-      finite = std::isfinite(norm);
-      if (!finite && loss_scale > 1.0) {
-        // An overflow of the scaled gradient, not a divergence: lower the scale and go on.
-        loss_scale /= 2;
-        good_scaled_steps = 0;
-        spdlog::debug("iteration {}: fp16 gradient overflow, loss scale now {:g}", info.iteration, loss_scale);
-        continue;
+    // fp16 gradients underflow unless the loss is scaled up first; they are scaled back
+    // before clipping and the step. Backward runs even on a non-finite loss: every rank
+    // takes part in the gradients' all-reduce, and the averaged gradient is then
+    // non-finite on all of them, so all skip the step together.
+    (loss_scale != 1.0 ? total * loss_scale : total).backward();
+    group.AverageGradients();
+    const StepAgreement agreed =
+        group.Agree(losses, core::StopSignals::requested(),
+                    options.time_budget_seconds > 0 && elapsed() >= options.time_budget_seconds);
+    losses = agreed.losses;
+    if (loss_scale != 1.0) {
+      for (auto& p : net->parameters()) {
+        if (p.grad().defined()) p.grad().div_(loss_scale);
       }
     }
-    if (!finite) {
+    const double norm = torch::nn::utils::clip_grad_norm_(
+        net->parameters(), options.max_grad_norm > 0 ? options.max_grad_norm : std::numeric_limits<double>::infinity());
+    const bool losses_finite = std::all_of(losses.begin(), losses.end(), [](double l) { return std::isfinite(l); });
+
+    if (losses_finite && !std::isfinite(norm) && loss_scale > 1.0) {
+      // An overflow of the scaled gradient, not a divergence: lower the scale and go on.
+      loss_scale /= 2;
+      good_scaled_steps = 0;
+      spdlog::debug("iteration {}: fp16 gradient overflow, loss scale now {:g}", info.iteration, loss_scale);
+    } else if (!losses_finite || !std::isfinite(norm)) {
+      // A non-finite loss or gradient is skipped, never stepped on (it would poison every weight).
       ++report.skipped_steps;
       if (++bad_steps_in_a_row >= kMaxBadSteps) {
         progress.Finish();
-        csv.flush();
-        if (fs::exists(options.model_dir / model::kWeightsFile)) {
+        if (writer) csv.flush();
+        if (!writer || fs::exists(options.model_dir / model::kWeightsFile)) {
           throw DivergedError(options.model_dir, std::to_string(bad_steps_in_a_row) +
                                                      " steps in a row had a non-finite loss or gradient at iteration " +
                                                      std::to_string(info.iteration) + "; stopped, the last save (iteration " +
@@ -462,42 +565,25 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       SetLearningRate(optimizer, rate_now_max);
       spdlog::warn("iteration {}: non-finite loss or gradient, step skipped; learning rate now {:.3g}", info.iteration,
                    rate_now_max);
-      continue;
+    } else {
+      bad_steps_in_a_row = 0;
+      if (loss_scale != 1.0 && ++good_scaled_steps % kLossScaleGrowthSteps == 0) loss_scale *= 2;
+      optimizer.step();
+      ++info.iteration;
+      if (averager) averager->Update(info.iteration);
+      samples += batch * static_cast<int64_t>(faces.size()) * group.size();
+      record(losses);
+      if (writer && info.iteration % options.save_every == 0) save(false);
     }
-    bad_steps_in_a_row = 0;
-    if (loss_scale != 1.0 && ++good_scaled_steps % kLossScaleGrowthSteps == 0) loss_scale *= 2;
-    optimizer.step();
-    ++info.iteration;
-    if (averager) averager->Update(info.iteration);
-    samples += batch * static_cast<int64_t>(faces.size());
-
-    if (report.first_loss.empty()) report.first_loss = losses;
-    recent.push_back(losses);
-    if (recent.size() > 20) recent.erase(recent.begin());
-    const double rate_now = samples / std::max(1e-9, elapsed());
-    csv << info.iteration;
-    for (double l : losses) csv << "," << l;
-    csv << "," << rate_now << "\n";
-    csv.flush();  // the history is readable while training runs (plots, scripts, tests)
-
-    std::string status;
-    for (size_t i = 0; i < losses.size(); ++i) {
-      char text[48];
-      std::snprintf(text, sizeof text, "%s %.4f ", names[i].c_str(), losses[i]);
-      status += text;
+    if (agreed.stop()) {
+      report.interrupted = agreed.stop_signal;
+      break;
     }
-    char tail[48];
-    std::snprintf(tail, sizeof tail, "| %.1f faces/s", rate_now);
-    progress.SetStatus(status + tail);
-    progress.Advance();
-
-    if (info.iteration % options.save_every == 0) save(false);
   }
   progress.Finish();
-  report.samples_per_second = samples / std::max(1e-9, elapsed());  // training only, not the final save
-  if (report.interrupted) spdlog::warn("stop requested: saving at iteration {}", info.iteration);
-  save(true);
-
+  const double train_seconds = elapsed();
+  report.samples_per_second = samples / std::max(1e-9, train_seconds);  // training only, not the final save
+  LogGroupSummary(group, net, train_seconds);
   report.end_iteration = info.iteration;
   if (!recent.empty()) {
     report.last_loss.assign(recent.front().size(), 0.0);
@@ -505,6 +591,9 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       for (size_t i = 0; i < row.size(); ++i) report.last_loss[i] += row[i] / static_cast<double>(recent.size());
     }
   }
+  if (!writer) return report;
+  if (report.interrupted) spdlog::warn("stop requested: saving at iteration {}", info.iteration);
+  save(true);
   spdlog::info("{}: saved at iteration {} ({:.1f} faces/s)", options.model_dir.string(), info.iteration,
                report.samples_per_second);
   return report;

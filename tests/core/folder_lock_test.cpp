@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 #include "faceswap/core/error.h"
@@ -59,6 +60,26 @@ TEST(FolderLock, ASecondWriterIsRefusedWithTheHoldersPid) {
   waitpid(child, &status, 0);
   EXPECT_TRUE(fs::exists(dir / kLockFileName));
   EXPECT_NO_THROW({ FolderLock again(dir, "faceswap train", ExitCode::kModel); });
+}
+
+TEST(FolderLock, AWaitingWriterGetsTheLockOnceTheHolderIsGone) {
+  const fs::path dir = test::MakeTempDir("lock_wait") / "cache";
+  const pid_t child = HoldInChild(dir);
+  ASSERT_GT(child, 0);
+  // The holder goes away 300 ms from now, while this process waits for the lock.
+  const pid_t killer = fork();
+  if (killer == 0) {
+    usleep(300 * 1000);
+    kill(child, SIGKILL);
+    _exit(0);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_NO_THROW({ FolderLock waited(dir, "faceswap train", ExitCode::kOutput, FolderLock::IfHeld::kWait); });
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(waited, 0.25);  // it did wait for the holder
+  int status = 0;
+  waitpid(child, &status, 0);
+  waitpid(killer, &status, 0);
 }
 
 TEST(FolderLock, ReleasedWhenItGoesOutOfScope) {

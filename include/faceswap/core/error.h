@@ -24,6 +24,7 @@ enum class ExitCode : int {
   kDevice = 6,          // the requested device (CUDA) is absent or out of memory
   kNotImplemented = 7,  // the command exists but its work is not built yet
   kDiverged = 8,        // training diverged (non-finite losses); the last good save is kept
+  kDistributed = 9,     // a rank of a distributed training run died or stopped answering
   kInterrupted = 130,   // stopped by SIGINT before anything could be saved
 };
 
@@ -54,6 +55,7 @@ FACESWAP_DEFINE_ERROR(ModelError, ExitCode::kModel)
 FACESWAP_DEFINE_ERROR(DeviceError, ExitCode::kDevice)
 FACESWAP_DEFINE_ERROR(NotImplementedError, ExitCode::kNotImplemented)
 FACESWAP_DEFINE_ERROR(DivergedError, ExitCode::kDiverged)
+FACESWAP_DEFINE_ERROR(DistributedError, ExitCode::kDistributed)
 
 #undef FACESWAP_DEFINE_ERROR
 

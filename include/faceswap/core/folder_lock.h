@@ -17,9 +17,15 @@ inline constexpr const char* kLockFileName = ".faceswap.lock";
 
 class FolderLock {
  public:
+  // What to do when another process holds the lock: fail, or wait for it (ranks of one
+  // distributed training run filling one face cache take turns; the first extracts).
+  enum class IfHeld { kFail, kWait };
+
   // Creates `dir` if missing and locks it for `command` (e.g. "faceswap train"). When
-  // another process holds it, throws Error(`code_if_held`, dir, "in use by pid N (...)").
-  FolderLock(const std::filesystem::path& dir, const std::string& command, ExitCode code_if_held);
+  // another process holds it, throws Error(`code_if_held`, dir, "in use by pid N (...)"),
+  // or with IfHeld::kWait logs who holds it and blocks until it is free.
+  FolderLock(const std::filesystem::path& dir, const std::string& command, ExitCode code_if_held,
+             IfHeld if_held = IfHeld::kFail);
   ~FolderLock();
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;

@@ -4,6 +4,9 @@
 // The model folder holds model.json, weights.pt (+ backups/), previews/, loss.csv.
 // Re-running with the same folder resumes; a folder made with another preset or
 // identity set is refused (ModelError). SIGINT/SIGTERM finish the step, save, return.
+// As one rank of a data-parallel run (TrainOptions::distributed), every rank trains on its
+// own faces with averaged gradients, stops at the same step as the others, and only rank 0
+// touches the model folder; a lost rank ends every other with DistributedError (exit 9).
 //
 // A step whose loss or gradient is not finite is skipped and halves the learning rate;
 // kMaxBadSteps such steps in a row put the last good save back and stop with
@@ -17,6 +20,7 @@
 #include "faceswap/model/device.h"
 #include "faceswap/model/precision.h"
 #include "faceswap/train/augment.h"
+#include "faceswap/train/distributed.h"
 #include "faceswap/train/face_set.h"
 
 namespace faceswap::train {
@@ -50,6 +54,9 @@ struct TrainOptions {
   // network (train/identity_net.h). 0: off. eval's judge is the same network, so a model
   // trained with it is judged by a network that trained it (eval.json says so).
   double identity_weight = 0.0;
+  // One rank of a data-parallel run (train/process_group.h); default: training alone.
+  // Only rank 0 reads and writes the model folder.
+  DistributedOptions distributed;
   int64_t nan_at = -1;              // tests: make the loss NaN once this iteration is reached (-1: never)
   int64_t nan_steps = 1;            // ... for this many attempted steps
   void Check() const;               // UsageError
