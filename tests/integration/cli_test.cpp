@@ -14,14 +14,14 @@ std::string Faceswap(const std::string& args) { return FaceswapBinary().string()
 TEST(Cli, HelpListsEverySubcommandAndGlobalOption) {
   const CommandResult r = RunCommand(Faceswap("--help"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  for (const char* word : {"extract", "train", "convert", "swap", "info", "--verbose", "--quiet",
+  for (const char* word : {"extract", "train", "convert", "swap", "info", "verify", "--verbose", "--quiet",
                            "--log-file", "--device", "--threads", "--config"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << "missing " << word << " in:\n" << r.output;
   }
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"extract", "train", "convert", "swap", "info"}) {
+  for (const char* sub : {"extract", "train", "convert", "swap", "info", "verify"}) {
     const CommandResult r = RunCommand(Faceswap(std::string(sub) + " --help"));
     EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;

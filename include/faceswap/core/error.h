@@ -24,6 +24,7 @@ enum class ExitCode : int {
   kDevice = 6,          // the requested device (CUDA) is absent or out of memory
   kNotImplemented = 7,  // the command exists but its work is not built yet
   kDiverged = 8,        // training diverged (non-finite losses); the last good save is kept
+  kNotMarked = 9,       // verify: a file carries no faceswap watermark
   kInterrupted = 130,   // stopped by SIGINT before anything could be saved
 };
 
