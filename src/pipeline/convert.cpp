@@ -195,6 +195,7 @@ void ConvertOptions::Check() const {
   if (swap_all && only_reference) throw UsageError("--swap-all and --only exclude each other");
   if (tracker.selection != face::FaceSelection::kAll) throw UsageError("convert tracks every face; choose whose with --only");
   composite.Check();
+  watermark.Check();
   reader.Check();
   writer.Check();
   tracker.Check();
@@ -217,6 +218,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   }
   FaceFilter filter(o, swapper, chosen_target);
   std::atomic<int> target{filter.target()};
+  const watermark::Payload mark = watermark::PayloadForThisBuild(swapper.info().weights_hash);
 
   video::Reader reader(o.input, o.reader);
   const video::MediaInfo& info = reader.info();
@@ -353,9 +355,11 @@ ConvertStats Convert(const ConvertOptions& o) {
   for (int w = 0; w < workers; ++w) {
     blend_threads.emplace_back([&] {
       try {
+        watermark::Embedder marker(mark, o.watermark);  // one per worker: it keeps the pattern
         while (auto item = swapped.Pop()) {
           const auto t = Clock::now();
           for (auto& job : item->faces) CompositeFace(item->frame.bgr, job.face, job.aligned, job.swapped, o.composite);
+          if (o.watermark.enabled && !item->faces.empty()) marker.Embed(item->frame.bgr);
           if (!item->faces.empty()) {
             frames_with_faces++;
             faces_swapped += static_cast<int64_t>(item->faces.size());
