@@ -2,8 +2,8 @@
 # Every benchmark in one run, each figure next to a reference measured in the same run (as
 # a ratio), written as Markdown: micro_bench (detector, landmarks, alignment, model forward,
 # blending, colour transfer), then the whole-command scripts bench_video.sh, bench_extract.sh,
-# bench_train.sh, bench_distributed.sh and bench_convert.sh, shortened (one clip, first seconds, short training
-# runs) so that the whole run takes under 10 minutes on 2 cores.
+# bench_train.sh, bench_distributed.sh, bench_convert.sh and bench_watermark.sh, shortened (one
+# clip, first seconds, short training runs) so that the whole run takes under 10 minutes on 2 cores.
 #
 # Usage: scripts/bench.sh [-o FILE]     (default FILE: bench-results.md in the current folder)
 # Needs the build (cmake --preset release && cmake --build build), the shared sample media
@@ -38,7 +38,8 @@ samples=${FACESWAP_SAMPLES:-../shared/data}
 samples=$(cd "$samples" && pwd)
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || fail "the ffmpeg and ffprobe programs are missing (apt-get install ffmpeg)"
 /usr/bin/python3 -c 'import torch' 2>/dev/null || fail "/usr/bin/python3 cannot import torch (bash scripts/setup.sh --bench installs python3-torch)"
-for bin in build/src/cli/faceswap build/bench/micro_bench build/bench/video_transcode build/bench/train_bench; do
+for bin in build/src/cli/faceswap build/bench/micro_bench build/bench/video_transcode build/bench/train_bench \
+           build/bench/watermark_bench; do
   [[ -x $bin ]] || fail "$bin is not built: cmake --preset release && cmake --build build"
 done
 
@@ -94,6 +95,10 @@ build/src/cli/faceswap -q train --a "$work/train/faces_a" --b "$work/train/faces
   --iterations "$model_steps" --batch 8
 section "Convert vs the ffmpeg program's transcode" "scripts/bench_convert.sh --clip $clip --seconds $clip_seconds MODEL" \
   env BENCH_DIR="$work/convert" bash scripts/bench_convert.sh --clip "$clip" --seconds "$clip_seconds" "$work/model"
+
+section "Invisible watermark: cost, PSNR, robustness, false positives" \
+  "scripts/bench_watermark.sh --markdown --clip $clip --seconds $clip_seconds" \
+  bash scripts/bench_watermark.sh --markdown --clip "$clip" --seconds "$clip_seconds"
 
 echo "Whole run: $(($(date +%s) - start)) s." | tee -a "$work/results.md"
 cp "$work/results.md" "$output"

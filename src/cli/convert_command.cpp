@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "composite_arguments.h"
 #include "precision_argument.h"
@@ -20,7 +23,41 @@ struct ConvertArguments {
   std::string detector = "auto";
   CompositeArguments composite;
   PrecisionArgument precision;
+  bool no_watermark = false;
+  bool unmarked_acknowledged = false;
 };
+
+// The flag that must accompany --no-watermark.
+constexpr const char* kUnmarkedAcknowledgement = "--i-understand-unmarked-output";
+
+// Only containers carry the comment tag that, without the watermark, is the one sign left.
+bool OutputHasCommentTag(const std::filesystem::path& output) {
+  std::string ext = output.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* image : {"", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}) {
+    if (ext == image) return false;
+  }
+  return !std::filesystem::is_directory(output);
+}
+
+// --no-watermark: refused unless acknowledged, and only where the comment tag can say it.
+void TurnWatermarkOff(const ConvertArguments& args, pipeline::ConvertOptions& o) {
+  if (!args.unmarked_acknowledged) {
+    throw UsageError(std::string("--no-watermark leaves nothing in the pictures that tells they are a face swap; "
+                                 "add ") + kUnmarkedAcknowledgement + " to confirm (README: Responsible use)");
+  }
+  if (!OutputHasCommentTag(o.output)) {
+    throw UsageError(o.output.string() + ": --no-watermark needs a video output, whose comment tag then says it is "
+                     "synthetic; image outputs have no such tag");
+  }
+  if (o.writer.synthetic_tag.empty()) {
+    throw UsageError("--no-watermark with --synthetic-tag \"\" would leave no sign at all that the output is synthetic");
+  }
+  o.watermark.enabled = false;
+  o.writer.synthetic_tag += " (not watermarked: converted with --no-watermark)";
+  spdlog::warn("{}: --no-watermark: the frames carry no invisible watermark; only the comment tag, which any "
+               "re-encode can drop, says the video is synthetic", o.output.string());
+}
 
 void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   pipeline::ConvertOptions& o = args.options;
@@ -33,6 +70,7 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   }
   o.detector.kind = face::ParseDetectorKind(args.detector);
   o.composite = args.composite.Options();
+  if (args.no_watermark) TurnWatermarkOff(args, o);
   o.device = model::ParseDeviceKind(global.device);
   o.precision = args.precision.Resolve(o.device);
   o.threads = global.threads;
@@ -43,6 +81,10 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   spdlog::info("swapped {}; {} face{} of other people left untouched ({} track{}){}", stats.filter, stats.faces_left,
                stats.faces_left == 1 ? "" : "s", stats.tracks_left, stats.tracks_left == 1 ? "" : "s",
                stats.faces_left > 0 ? " (--swap-all swaps them too)" : "");
+  if (o.watermark.enabled) {
+    spdlog::info("the {} frames with a swapped face carry the invisible watermark (check with: faceswap verify {})",
+                 stats.frames_with_faces, o.output.string());
+  }
   spdlog::debug("stage busy seconds: decode {:.1f}, track {:.1f}, model {:.1f}, blend {:.1f}, encode {:.1f}",
                 stats.decode_seconds, stats.track_seconds, stats.model_seconds, stats.blend_seconds,
                 stats.encode_seconds);
@@ -58,7 +100,8 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->footer(
       "The output keeps the input's frame count, timing and audio; frames without a face pass\n"
       "through unchanged. It is written under a temporary name and renamed when complete, and\n"
-      "its metadata marks it as synthetic. Only the faces of the model's source identity are\n"
+      "its metadata marks it as synthetic; every frame with a swapped face carries an invisible\n"
+      "watermark (faceswap verify reads it). Only the faces of the model's source identity are\n"
       "swapped (recognised with dlib's face-recognition network); other people stay as they\n"
       "are. Without --to, the faces are drawn as the identity that is NOT the one they are\n"
       "(for a two-identity model).");
@@ -87,6 +130,13 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--preset", o.writer.preset, "Encoder speed preset")->capture_default_str();
   sub->add_option("--synthetic-tag", o.writer.synthetic_tag, "Metadata comment marking the output as synthetic")
       ->capture_default_str();
+  sub->add_option("--watermark-strength", o.watermark.strength,
+                  "Invisible watermark amplitude in grey levels (RMS where the picture is textured)")
+      ->capture_default_str();
+  sub->add_flag("--no-watermark", args->no_watermark,
+                std::string("Leave the frames unmarked (only with ") + kUnmarkedAcknowledgement + "; video outputs only)");
+  sub->add_flag(kUnmarkedAcknowledgement, args->unmarked_acknowledged,
+                "Confirm --no-watermark: the output will carry no mark in its pictures");
   return {sub, [args, &global] { RunConvert(*args, global); }};
 }
 

@@ -50,6 +50,8 @@ int Main(int argc, char** argv) {
       "  extract  find, align and save the faces of clips, images or folders\n"
       "  train    teach a model the faces of two or more people\n"
       "  convert  swap the faces of a clip with a trained model (alias: swap)\n"
+      "  eval     measure how good a trained model's swaps are\n"
+      "  verify   tell whether videos or images carry faceswap's invisible watermark\n"
       "  info     show library versions, CUDA status and the landmark model",
       "faceswap"};
   app.set_version_flag("--version", FACESWAP_VERSION);
@@ -64,6 +66,7 @@ int Main(int argc, char** argv) {
       AddTrainCommand(app, global),
       AddConvertCommand(app, global),
       AddEvalCommand(app, global),
+      AddVerifyCommand(app, global),
   };
 
   try {

@@ -213,6 +213,7 @@ void ConvertOptions::Check() const {
   if (swap_all && only_reference) throw UsageError("--swap-all and --only exclude each other");
   if (tracker.selection != face::FaceSelection::kAll) throw UsageError("convert tracks every face; choose whose with --only");
   composite.Check();
+  watermark.Check();
   reader.Check();
   writer.Check();
   tracker.Check();
@@ -243,6 +244,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   }
   FaceFilter filter(o, swapper, chosen_target);
   std::atomic<int> target{filter.target()};
+  const watermark::Payload mark = watermark::PayloadForThisBuild(swapper.info().weights_hash);
 
   video::ReaderOptions reader_options = o.reader;
   if (reader_options.threads == 0) reader_options.threads = budget.decoder;
@@ -401,9 +403,11 @@ ConvertStats Convert(const ConvertOptions& o) {
     NameThisThread("fs-blend");
       try {
         FaceCompositor compositor(o.composite);  // this worker's buffers
+        watermark::Embedder marker(mark, o.watermark);  // one per worker: it keeps the pattern
         while (auto item = swapped.Pop()) {
           const auto t = Clock::now();
           for (auto& job : item->faces) compositor.Composite(item->frame.bgr, job.face, job.aligned, job.swapped);
+          if (o.watermark.enabled && !item->faces.empty()) marker.Embed(item->frame.bgr);
           if (!item->faces.empty()) {
             frames_with_faces++;
             faces_swapped += static_cast<int64_t>(item->faces.size());

@@ -14,14 +14,14 @@ std::string Faceswap(const std::string& args) { return FaceswapBinary().string()
 TEST(Cli, HelpListsEverySubcommandAndGlobalOption) {
   const CommandResult r = RunCommand(Faceswap("--help"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  for (const char* word : {"extract", "train", "convert", "swap", "info", "--verbose", "--quiet",
+  for (const char* word : {"extract", "train", "convert", "swap", "info", "verify", "--verbose", "--quiet",
                            "--log-file", "--device", "--threads", "--config"}) {
     EXPECT_NE(r.output.find(word), std::string::npos) << "missing " << word << " in:\n" << r.output;
   }
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"extract", "train", "convert", "swap", "info"}) {
+  for (const char* sub : {"extract", "train", "convert", "swap", "info", "verify"}) {
     const CommandResult r = RunCommand(Faceswap(std::string(sub) + " --help"));
     EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
@@ -106,6 +106,32 @@ TEST(Cli, LogFileReceivesTheLog) {
   std::ifstream in(log);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("/no/such.dat"), std::string::npos) << text;
+}
+
+// --no-watermark is refused before anything is read unless acknowledged, and only video
+// outputs (whose comment tag then says so) may go unmarked.
+TEST(CliConvert, NoWatermarkNeedsItsAcknowledgementAndAVideoOutput) {
+  const auto dir = MakeTempDir("cli_no_watermark");
+  { std::ofstream(dir / "in.png") << "placeholder: refused before it is read"; }
+  const std::string base = FaceswapBinary().string() + " convert " + (dir / "in.png").string() + " -m " +
+                           (dir / "no_model").string() + " --no-watermark";
+  const CommandResult bare = RunCommand(base + " -o " + (dir / "out.mp4").string());
+  EXPECT_EQ(bare.exit_code, 2) << bare.output;
+  EXPECT_NE(bare.output.find("--i-understand-unmarked-output"), std::string::npos) << bare.output;
+  const CommandResult image = RunCommand(base + " --i-understand-unmarked-output -o " + (dir / "out.png").string());
+  EXPECT_EQ(image.exit_code, 2) << image.output;
+  EXPECT_NE(image.output.find("video output"), std::string::npos) << image.output;
+  const CommandResult untagged =
+      RunCommand(base + " --i-understand-unmarked-output --synthetic-tag '' -o " + (dir / "out.mp4").string());
+  EXPECT_EQ(untagged.exit_code, 2) << untagged.output;
+  // Acknowledged, to a video: accepted, and the run goes on to fail on the missing model.
+  const CommandResult accepted = RunCommand(base + " --i-understand-unmarked-output -o " + (dir / "out.mp4").string());
+  EXPECT_EQ(accepted.exit_code, 5) << accepted.output;
+  EXPECT_NE(accepted.output.find("no invisible watermark"), std::string::npos) << accepted.output;
+  const CommandResult weak = RunCommand(FaceswapBinary().string() + " convert " + (dir / "in.png").string() + " -m " +
+                                        (dir / "no_model").string() + " -o " + (dir / "out.mp4").string() +
+                                        " --watermark-strength 0");
+  EXPECT_EQ(weak.exit_code, 2) << weak.output;
 }
 
 }  // namespace

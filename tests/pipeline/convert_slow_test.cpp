@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <fstream>
+#include <memory>
 
 #include "e2e_fixtures.h"
 #include "network_files.h"
@@ -17,8 +18,10 @@
 #include "faceswap/model/swapper.h"
 #include "faceswap/pipeline/composite.h"
 #include "faceswap/face/tracker.h"
+#include "faceswap/model/model_info.h"
 #include "faceswap/video/reader.h"
 #include "faceswap/video/writer.h"
+#include "faceswap/watermark/watermark.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -50,6 +53,26 @@ std::string Probe(const fs::path& file, const std::string& entries, const std::s
   return RunCommand("ffprobe -v error -select_streams " + stream + " -show_entries " + entries +
                     " -of default=nw=1:nk=1 " + file.string())
       .output;
+}
+
+// The plain decode -> encode of `clip` at convert's settings into `plain` (skipped when
+// empty), and into `marked` the same with every frame carrying the invisible watermark that
+// convert adds to the frames it swaps with `model`: outside the faces, convert's output is
+// that, not the plain transcode (the mark changes the whole frame, by 43 dB PSNR).
+void Transcode(const fs::path& clip, const fs::path& model, const fs::path& plain, const fs::path& marked) {
+  video::Reader reader(clip);
+  std::unique_ptr<video::Writer> plain_writer;
+  if (!plain.empty()) plain_writer = std::make_unique<video::Writer>(plain, reader.info());
+  video::Writer marked_writer(marked, reader.info());
+  watermark::Embedder embedder(watermark::PayloadForThisBuild(model::LoadModelInfo(model).weights_hash));
+  video::Frame frame;
+  while (reader.Next(frame)) {
+    if (plain_writer) plain_writer->Write(frame);
+    embedder.Embed(frame.bgr);
+    marked_writer.Write(frame);
+  }
+  if (plain_writer) plain_writer->Finish();
+  marked_writer.Finish();
 }
 
 // The faces convert will find: the same tracker on the same frames.
@@ -92,21 +115,24 @@ TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "swapped-preview")) ++previews;
   EXPECT_EQ(previews, 2);
 
-  // Reference: the plain decode -> encode of the input at the same settings.
-  const fs::path plain = dir / "plain.mp4";
-  {
-    video::Reader reader(clip);
-    video::Writer writer(plain, reader.info());
-    video::Frame frame;
-    while (reader.Next(frame)) writer.Write(frame);
-    writer.Finish();
-  }
+  // The frames with a swapped face carry the invisible watermark, naming this model.
+  const CommandResult verified = RunCommand(FaceswapBinary().string() + " verify " + out.string());
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  const std::string model_hash = model::LoadModelInfo(model).weights_hash.substr(0, 6);
+  EXPECT_NE(verified.output.find("model " + model_hash), std::string::npos) << verified.output;
+
+  // References: the plain decode -> encode of the input at the same settings, and the same
+  // with the watermark.
+  const fs::path plain = dir / "plain.mp4", plain_marked = dir / "plain_marked.mp4";
+  Transcode(clip, model, plain, plain_marked);
   const auto swapped = DecodeAll(out), reference = DecodeAll(plain), source = DecodeAll(clip);
+  const auto marked_reference = DecodeAll(plain_marked);
   ASSERT_EQ(swapped.size(), source.size());
   ASSERT_EQ(reference.size(), source.size());
+  ASSERT_EQ(marked_reference.size(), source.size());
 
-  // Every 10th frame: outside the face grown by half its width, the output is the plain
-  // transcode (PSNR >= 40 dB); inside the face hull it really changed.
+  // Every 10th frame: outside the face grown by half its width, the output is the marked
+  // plain transcode (PSNR >= 40 dB); inside the face hull it really changed.
   const auto faces = TrackAll(source);
   double outside_psnr = 0, inside_change = 0, reference_change = 0;
   int measured = 0;
@@ -114,7 +140,7 @@ TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
     if (faces[i].empty()) continue;
     const cv::Mat outside = ~FaceRegion(faces[i], source[i].size(), 0.5);
     const cv::Mat inside = FaceRegion(faces[i], source[i].size(), -0.1);
-    outside_psnr += Psnr(swapped[i], reference[i], outside);
+    outside_psnr += Psnr(swapped[i], marked_reference[i], outside);
     cv::Mat diff;
     cv::absdiff(swapped[i], reference[i], diff);
     inside_change += cv::mean(diff, inside)[0] + cv::mean(diff, inside)[1] + cv::mean(diff, inside)[2];
@@ -134,6 +160,22 @@ TEST(ConvertSlow, WholeClipKeepsTimingAndAudioAndChangesOnlyTheFace) {
   // change and well below what a face redrawn by another person's decoder changes.
   EXPECT_GT(inside_change, 5.0);
   EXPECT_LT(reference_change, 3.0);
+}
+
+// --no-watermark (acknowledged): no mark in the pixels, and the comment tag says so.
+TEST(ConvertSlow, NoWatermarkLeavesFramesUnmarkedAndSaysSoInTheTag) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path model = TrainedLiteModel();
+  const fs::path out = MakeTempDir("convert_unmarked") / "unmarked.mp4";
+  const CommandResult converted = RunFaceswap("convert " + clip.string() + " -o " + out.string() + " -m " +
+                                              model.string() + " --end 1 --no-watermark --i-understand-unmarked-output");
+  EXPECT_NE(converted.output.find("no invisible watermark"), std::string::npos) << converted.output;
+  const CommandResult verified = RunCommand(FaceswapBinary().string() + " verify " + out.string());
+  EXPECT_EQ(verified.exit_code, 10) << verified.output;
+  const std::string tag =
+      RunCommand("ffprobe -v error -show_entries format_tags=comment -of default=nw=1:nk=1 " + out.string()).output;
+  EXPECT_NE(tag.find("synthetic"), std::string::npos) << tag;
+  EXPECT_NE(tag.find("not watermarked"), std::string::npos) << tag;
 }
 
 // Mean PSNR over frames of the columns [x0, x1) of two clips' frames.
@@ -163,18 +205,13 @@ TEST(ConvertSlow, OnlyTheSourceIdentitysFacesChange) {
       "-c:v libx264 -crf 16 " + two.string());
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
+  // The reference carries the watermark, as every frame convert swaps a face in does.
   const fs::path only_b = dir / "only_b.mp4", both = dir / "both.mp4", plain = dir / "plain.mp4";
   const CommandResult filtered = RunFaceswap("convert " + two.string() + " -o " + only_b.string() + " -m " +
                                              model.string() + " --to a");
   EXPECT_NE(filtered.output.find("left untouched"), std::string::npos) << filtered.output;
   RunFaceswap("convert " + two.string() + " -o " + both.string() + " -m " + model.string() + " --to a --swap-all");
-  {
-    video::Reader reader(two);
-    video::Writer writer(plain, reader.info());
-    video::Frame frame;
-    while (reader.Next(frame)) writer.Write(frame);
-    writer.Finish();
-  }
+  Transcode(two, model, {}, plain);
   const auto reference = DecodeAll(plain), swapped_b = DecodeAll(only_b), swapped_both = DecodeAll(both);
   ASSERT_EQ(swapped_b.size(), reference.size());
   ASSERT_EQ(swapped_both.size(), reference.size());
@@ -271,14 +308,18 @@ TEST(ConvertSlow, FastPipelineDrawsWhatThePlainLoopDraws) {
   face::AlignOptions align;
   align.size = swapper.resolution();
   align.coverage = swapper.info().coverage;
+  // convert marks every frame it swapped a face in (watermark module): so does this loop.
+  watermark::Embedder marker(watermark::PayloadForThisBuild(swapper.info().weights_hash));
   video::Frame frame;
   double worst = 1e9;
   int frames = 0;
   while (reader.Next(frame)) {
-    for (const face::Face& f : tracker.Update(frame.bgr, frame.seconds)) {
+    const auto faces = tracker.Update(frame.bgr, frame.seconds);
+    for (const face::Face& f : faces) {
       const face::AlignedFace aligned = face::Align(frame.bgr, f.points, align);
       PlainComposite(frame.bgr, f, aligned, swapper.Swap({aligned.crop}, swapper.IdentityIndex("a")).front().face);
     }
+    if (!faces.empty()) marker.Embed(frame.bgr);
     char name[32];
     std::snprintf(name, sizeof name, "frame_%06lld.png", static_cast<long long>(frame.index + 1));
     const cv::Mat fast = cv::imread((dir / "frames" / name).string());
@@ -302,6 +343,8 @@ TEST(ConvertSlow, ImageInImageOutAndTruncatedClipWarns) {
   const cv::Mat in = cv::imread(image.string()), out = cv::imread((dir / "out.png").string());
   ASSERT_EQ(in.size(), out.size());
   EXPECT_GT(cv::norm(in, out, cv::NORM_L1) / in.total(), 0.5);
+  const CommandResult verified = RunCommand(FaceswapBinary().string() + " verify " + (dir / "out.png").string());
+  EXPECT_EQ(verified.exit_code, 0) << "a swapped image carries the watermark\n" << verified.output;
   if (face::CheckModelFile(face::ModelFile::kFaceRecognition).problem.empty()) {
     const auto kept = RunFaceswap("swap " + image.string() + " -o " + (dir / "kept.png").string() + " -m " +
                                   model.string() + " --to a");

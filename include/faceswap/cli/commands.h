@@ -34,6 +34,7 @@ Command AddExtractCommand(CLI::App& app, const GlobalOptions& global);
 Command AddTrainCommand(CLI::App& app, const GlobalOptions& global);
 Command AddConvertCommand(CLI::App& app, const GlobalOptions& global);
 Command AddEvalCommand(CLI::App& app, const GlobalOptions& global);
+Command AddVerifyCommand(CLI::App& app, const GlobalOptions& global);
 
 // Builds the whole app, parses argv, runs the chosen subcommand and returns the process
 // exit code. Every faceswap::Error is caught here and printed as one line.

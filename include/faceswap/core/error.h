@@ -25,6 +25,7 @@ enum class ExitCode : int {
   kNotImplemented = 7,  // the command exists but its work is not built yet
   kDiverged = 8,        // training diverged (non-finite losses); the last good save is kept
   kDistributed = 9,     // a rank of a distributed training run died or stopped answering
+  kNotMarked = 10,      // verify: a file carries no faceswap watermark
   kInterrupted = 130,   // stopped by SIGINT before anything could be saved
 };
 

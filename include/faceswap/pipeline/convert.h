@@ -15,6 +15,9 @@
 // Without --to (two-identity models) the first face that matches an identity decides the
 // direction. `only_reference` swaps only the person in that photo; `swap_all` swaps every
 // face (also what happens, with a warning, for models without descriptors).
+//
+// Every frame in which a face was swapped gets the invisible watermark (watermark/), whose
+// payload names this build, the day and the model; `faceswap verify` reads it back.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,6 +30,7 @@
 #include "faceswap/pipeline/composite.h"
 #include "faceswap/video/reader.h"
 #include "faceswap/video/writer.h"
+#include "faceswap/watermark/watermark.h"
 
 namespace faceswap::pipeline {
 
@@ -40,6 +44,7 @@ struct ConvertOptions {
   face::TrackerOptions tracker;     // tracking settings (selection stays kAll: see above)
   face::DetectorOptions detector;   // --landmarks, detector settings
   CompositeOptions composite;       // --mask, --mask-erode, --mask-feather, --color, --blend
+  watermark::EmbedOptions watermark;  // invisible mark in every frame with a swapped face
   bool swap_all = false;            // every face, whoever it is
   std::optional<std::filesystem::path> only_reference;  // only the person in this photo
   int preview = 0;                  // write this many before|after PNGs beside the output

@@ -1,0 +1,239 @@
+// Embedding and detection on real photos and frames of the shared clips, with attacks made
+// in-process (JPEG, resizing, cropping); the clip-level attacks through H.264 are in
+// robustness_slow_test.cpp.
+
+#include "faceswap/watermark/watermark.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <random>
+#include <stdexcept>
+
+#include "faceswap/core/error.h"
+#include "faceswap/video/reader.h"
+#include "watermark_fixtures.h"
+
+namespace faceswap::watermark {
+namespace {
+
+namespace fs = std::filesystem;
+
+using faceswap::test::Psnr;
+Payload Sample() { return test::SamplePayload(); }
+
+cv::Mat Jpeg(const cv::Mat& image, int quality) {
+  std::vector<uchar> bytes;
+  cv::imencode(".jpg", image, bytes, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return cv::imdecode(bytes, cv::IMREAD_COLOR);
+}
+
+cv::Mat Marked(const cv::Mat& image) {
+  cv::Mat marked = image.clone();
+  EXPECT_TRUE(Embed(marked, Sample()));
+  return marked;
+}
+
+// The shared photos (as BGR), or a skip.
+std::vector<std::pair<std::string, cv::Mat>> Photos() {
+  std::vector<std::pair<std::string, cv::Mat>> photos;
+  for (const char* name : {"two_people.jpg", "obama-1080p.jpg", "lin-manuel-miranda.png", "obama_partial_face.jpg", "32bit.png"}) {
+    const auto file = faceswap::test::SampleFile(std::string("images/") + name, nullptr);
+    if (file) photos.emplace_back(name, cv::imread(file->string(), cv::IMREAD_COLOR));
+  }
+  return photos;
+}
+
+// A few frames of a shared clip, a second apart.
+std::vector<cv::Mat> ClipFrames(const fs::path& clip, int count) {
+  std::vector<cv::Mat> frames;
+  for (int i = 0; i < count; ++i) {
+    video::ReaderOptions at;
+    at.start_seconds = 0.5 + i;
+    video::Reader reader(clip, at);
+    video::Frame frame;
+    if (reader.Next(frame)) frames.push_back(frame.bgr.clone());
+  }
+  return frames;
+}
+
+#define REQUIRE_PHOTOS(var)                                                  \
+  const auto var = Photos();                                                 \
+  if (var.size() < 5) GTEST_SKIP() << "shared photos missing (../shared/data/images)"
+
+void ExpectFound(const Detection& d, const std::string& what) {
+  EXPECT_TRUE(d.found) << what << ": confidence " << d.confidence << ", sync " << d.sync_score;
+  if (d.found) {
+    EXPECT_EQ(d.payload, Sample()) << what;
+    EXPECT_GT(d.confidence, 0.85) << what;
+  }
+}
+
+TEST(Embed, ChangesLessThanThePsnrFloorOnPhotosAndClipFrames) {
+  REQUIRE_PHOTOS(photos);
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
+  std::vector<std::pair<std::string, cv::Mat>> images = photos;
+  for (const auto& clip : {clip_a, clip_b}) {
+    for (const cv::Mat& f : ClipFrames(clip, 4)) images.emplace_back(clip.filename().string(), f);
+  }
+  for (const auto& [name, image] : images) {
+    const cv::Mat marked = Marked(image);
+    const double psnr = Psnr(image, marked);
+    EXPECT_GE(psnr, 42.0) << name;
+    // 20 log10(255 / 1.8) = 43.0 dB, up to rounding and clipping; less where the picture
+    // is mostly flat or dark (never more than the kMaxBoost of a frame's blocks allow).
+    EXPECT_GE(psnr, 42.5) << name;
+    EXPECT_LT(psnr, 46.0) << name << ": the mark is there";
+  }
+}
+
+TEST(Embed, ChangesOnlyLuma) {
+  // The same change in B, G and R: brightness only, no colour (except where a channel clips).
+  FACESWAP_REQUIRE_SAMPLE(photo, "images/two_people.jpg");
+  const cv::Mat image = cv::imread(photo.string());
+  const cv::Mat marked = Marked(image);
+  int checked = 0, differ = 0;
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 0; x < image.cols; ++x) {
+      const cv::Vec3b a = image.at<cv::Vec3b>(y, x), b = marked.at<cv::Vec3b>(y, x);
+      bool clipped = false;
+      for (int c = 0; c < 3; ++c) clipped |= b[c] == 0 || b[c] == 255;
+      if (clipped) continue;
+      ++checked;
+      const int d = b[0] - a[0];
+      differ += (b[1] - a[1]) != d || (b[2] - a[2]) != d;
+    }
+  }
+  EXPECT_GT(checked, static_cast<int>(image.total() / 2));
+  EXPECT_EQ(differ, 0);
+}
+
+TEST(Embed, LeavesTooSmallFramesAloneAndRefusesOtherTypes) {
+  cv::Mat small(100, 200, CV_8UC3, cv::Scalar(90, 120, 150));
+  const cv::Mat before = small.clone();
+  EXPECT_FALSE(Embed(small, Sample()));
+  EXPECT_EQ(cv::norm(small, before, cv::NORM_INF), 0);
+  cv::Mat gray(512, 512, CV_8UC1, cv::Scalar(128));
+  EXPECT_THROW(Embed(gray, Sample()), std::invalid_argument);
+}
+
+TEST(Embed, AnEmbedderMarksFramesOfChangingSizesLikeSingleCalls) {
+  REQUIRE_PHOTOS(photos);
+  Embedder embedder(Sample());
+  for (const auto& [name, image] : photos) {
+    cv::Mat once = image.clone(), reused = image.clone();
+    Embed(once, Sample());
+    embedder.Embed(reused);
+    EXPECT_EQ(cv::norm(once, reused, cv::NORM_INF), 0) << name;
+  }
+}
+
+TEST(Embed, OptionsAreChecked) {
+  EmbedOptions o;
+  EXPECT_NO_THROW(o.Check());
+  o.strength = 0;
+  EXPECT_THROW(o.Check(), UsageError);
+  o.strength = 9;
+  EXPECT_THROW(o.Check(), UsageError);
+  o.strength = 4;
+  EXPECT_NO_THROW(o.Check());
+  DetectOptions d;
+  EXPECT_NO_THROW(d.Check());
+  d.min_relative_tile = 2;
+  EXPECT_THROW(d.Check(), UsageError);
+}
+
+TEST(Detect, ReadsThePayloadFromEveryMarkedPhoto) {
+  REQUIRE_PHOTOS(photos);
+  for (const auto& [name, image] : photos) {
+    const Detection d = Detect(Marked(image));
+    ExpectFound(d, name);
+    EXPECT_NEAR(d.relative_tile, 1.0, 0.01) << name;
+  }
+}
+
+TEST(Detect, SurvivesJpegResizingAndCropping) {
+  FACESWAP_REQUIRE_SAMPLE(photo, "images/obama-1080p.jpg");
+  const cv::Mat marked = Marked(cv::imread(photo.string()));
+  ExpectFound(Detect(Jpeg(marked, 75)), "jpeg 75");
+  cv::Mat half, third;
+  cv::resize(marked, half, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+  ExpectFound(Detect(half), "half size");
+  ExpectFound(Detect(Jpeg(half, 85)), "half size, jpeg 85");
+  cv::resize(marked, third, cv::Size(), 1.0 / 3, 1.0 / 3, cv::INTER_AREA);
+  ExpectFound(Detect(third), "a third");
+  const cv::Rect crop(marked.cols / 10, marked.rows / 10, marked.cols * 8 / 10, marked.rows * 8 / 10);
+  const Detection cropped = Detect(marked(crop).clone());
+  ExpectFound(cropped, "10% cropped off each side");
+  EXPECT_NEAR(cropped.relative_tile, 1.25, 0.01);
+  ExpectFound(Detect(Jpeg(marked(crop).clone(), 85)), "cropped, jpeg 85");
+  const cv::Rect corner(37, 0, marked.cols * 7 / 10, marked.rows * 9 / 10);  // off-centre, uneven
+  ExpectFound(Detect(marked(corner).clone()), "uneven crop");
+}
+
+TEST(Detect, FindsNothingInUnmarkedPicturesAndNoise) {
+  REQUIRE_PHOTOS(photos);
+  Detector detector;
+  for (const auto& [name, image] : photos) EXPECT_FALSE(detector.Detect(image).found) << name;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 10; ++i) {
+    cv::Mat noise(540 + 37 * i, 960 - 41 * i, CV_8UC3);
+    cv::randu(noise, 0, 256);
+    EXPECT_FALSE(detector.Detect(noise).found) << "noise " << i;
+  }
+  cv::Mat flat(720, 1280, CV_8UC3, cv::Scalar(128, 128, 128));
+  EXPECT_FALSE(detector.Detect(flat).found);
+  cv::Mat tiny(40, 40, CV_8UC3, cv::Scalar(0));
+  EXPECT_FALSE(detector.Detect(tiny).found);
+}
+
+TEST(Detect, AnotherPayloadReadsAsItself) {
+  FACESWAP_REQUIRE_SAMPLE(photo, "images/two_people.jpg");
+  Payload other = Sample();
+  other.model = 0x000001;
+  other.days = 1;
+  cv::Mat marked = cv::imread(photo.string());
+  Embed(marked, other);
+  const Detection d = Detect(marked);
+  ASSERT_TRUE(d.found);
+  EXPECT_EQ(d.payload, other);
+}
+
+TEST(Vote, DecidesOnFramesThatFailAlone) {
+  // A weak mark under noise, on changing pictures (the shared photos and their mirror
+  // images, as a clip's content changes): single frames fail, their vote does not.
+  REQUIRE_PHOTOS(photos);
+  std::vector<cv::Mat> scenes;
+  for (const auto& [name, image] : photos) {
+    cv::Mat scene, mirrored;
+    cv::resize(image, scene, cv::Size(960, 540), 0, 0, cv::INTER_AREA);
+    cv::flip(scene, mirrored, 1);
+    scenes.push_back(scene);
+    scenes.push_back(mirrored);
+  }
+  EmbedOptions weak;
+  weak.strength = 0.4;
+  Detector detector;
+  int alone = 0;
+  for (const cv::Mat& scene : scenes) {
+    cv::Mat marked = scene.clone(), noisy, noise(scene.size(), CV_16SC3);
+    Embed(marked, Sample(), weak);
+    cv::randn(noise, 0, 8);
+    marked.convertTo(noisy, CV_16SC3);
+    noisy += noise;
+    noisy.convertTo(noisy, CV_8UC3);
+    alone += detector.Add(noisy).found;
+  }
+  EXPECT_LE(alone, 2);
+  const Detection vote = detector.Vote();
+  ExpectFound(vote, "vote of 10 frames");
+  EXPECT_EQ(vote.frames, 10);
+  EXPECT_THROW(detector.Add(scenes[0](cv::Rect(0, 0, 500, 500)).clone()), std::invalid_argument);
+  EXPECT_FALSE(Detector().Vote().found);
+}
+
+}  // namespace
+}  // namespace faceswap::watermark
