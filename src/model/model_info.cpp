@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <iterator>
+#include <regex>
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
@@ -43,11 +45,16 @@ std::string ModelInfo::RecipeValue(const std::string& key) const {
 
 ModelInfo LoadModelInfo(const fs::path& model_dir) {
   const fs::path file = model_dir / kModelInfoFile;
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ModelError(file, "no model here (model.json missing or unreadable)");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseModelInfo(text, file);
+}
+
+ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
   json j;
   try {
-    in >> j;
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw ModelError(file, std::string("not valid JSON (") + e.what() + ")");
   }
@@ -70,6 +77,10 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
     for (const auto& b : j.value("backups", json::array())) {
       info.backups.push_back({b.at("file").get<std::string>(), b.at("iteration").get<int64_t>(),
                               b.at("hash").get<std::string>()});
+      // train deletes old backups by these names: never anything outside backups/.
+      if (!IsBackupName(info.backups.back().file)) {
+        throw ModelError(file, "backup '" + info.backups.back().file + "' is not a file in backups/");
+      }
     }
     info.updated = j.value("updated", "");
     for (const auto& t : j.value("training_faces", json::array())) {
@@ -96,10 +107,22 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
     throw ModelError(file, std::string("missing or malformed field (") + e.what() + ")");
   }
   if (info.identities.size() < 2) throw ModelError(file, "a model needs at least two identities");
+  if (info.iteration < 0 || info.stage_iterations < 0 || info.resolution <= 0) {
+    throw ModelError(file, "iteration, stage_iterations and resolution must not be negative");
+  }
   return info;
 }
 
+bool IsBackupName(const std::string& file) {
+  static const std::regex form(R"(backups/weights-[0-9]+\.pt)");
+  return std::regex_match(file, form);
+}
+
 void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
+  core::WriteFileAtomically(model_dir / kModelInfoFile, ModelInfoText(info));
+}
+
+std::string ModelInfoText(const ModelInfo& info) {
   json backups = json::array();
   for (const auto& b : info.backups) backups.push_back({{"file", b.file}, {"iteration", b.iteration}, {"hash", b.hash}});
   json libs = json::object();
@@ -131,12 +154,16 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
       {"descriptors", descriptors},
       {"recipe", recipe},
   };
-  core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
+  return j.dump(2) + "\n";
 }
 
 std::string HashFile(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "cannot read");
+  return HashStream(in);
+}
+
+std::string HashStream(std::istream& in) {
   uint64_t hash = 1469598103934665603ULL;  // FNV-1a 64 offset basis
   char buffer[1 << 16];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {

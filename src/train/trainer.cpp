@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "faceswap/core/csv_log.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/job_queue.h"
@@ -295,6 +296,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   } else if (averager) {
     averager->Reset();
   }
+  model::RemoveSaveLeftovers(options.model_dir, info);  // of runs killed while saving
   model::FaceAutoencoder& drawing = average ? average : net;  // previews
 
   // The identity loss's frozen network and each identity's mean descriptor.
@@ -323,6 +325,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   }
 
   const fs::path csv_path = options.model_dir / "loss.csv";
+  core::TrimPartialLine(csv_path);  // a run killed while appending
   const bool new_csv = !fs::exists(csv_path);
   std::ofstream csv(csv_path, std::ios::app);
   if (!csv) throw OutputError(csv_path, "cannot write loss history");

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
 #include "faceswap/model/swapper.h"
 #include "test_support.h"
 
@@ -125,6 +129,151 @@ TEST(Checkpoint, ModelInfoErrorsNameTheFile) {
   }
   std::ofstream(dir / kModelInfoFile) << R"({"version": 99})";
   EXPECT_THROW(LoadModelInfo(dir), ModelError);
+}
+
+std::string ReadText(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Saves `net` (after one more step) as `iteration` and returns its drawing of `faces`.
+torch::Tensor SaveStep(const fs::path& dir, FaceAutoencoder& net, torch::optim::Adam& optimizer, ModelInfo& info,
+                       int64_t iteration, const torch::Tensor& faces) {
+  Step(net, optimizer);
+  info.iteration = iteration;
+  SaveCheckpoint(dir, net, &optimizer, info, 3);
+  torch::NoGradGuard no_grad;
+  net->eval();
+  torch::Tensor drawn = net->Forward(faces, 0).rgb.clone();
+  net->train();
+  return drawn;
+}
+
+torch::Tensor LoadAndDraw(const fs::path& dir, const torch::Tensor& faces, LoadedFrom* from = nullptr) {
+  ModelInfo info = LoadModelInfo(dir);
+  FaceAutoencoder net = CreateNetwork(info);
+  const LoadedFrom loaded = LoadCheckpoint(dir, net, nullptr, info);
+  if (from) *from = loaded;
+  torch::NoGradGuard no_grad;
+  net->eval();
+  return net->Forward(faces, 0).rgb;
+}
+
+bool HasTemporaries(const fs::path& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (core::IsTemporaryName(e.path())) return true;
+  }
+  return false;
+}
+
+TEST(Checkpoint, ASaveOnAFullDiskFailsClearlyAndKeepsThePreviousSave) {
+  const fs::path dir = test::MakeTempDir("ckpt_full");
+  ModelInfo info = LiteInfo();
+  FaceAutoencoder net = CreateNetwork(info);
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
+  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
+  const torch::Tensor first = SaveStep(dir, net, optimizer, info, 10, faces);
+  const std::string description = ReadText(dir / kModelInfoFile);
+  try {
+    test::FileSizeLimit limit(fs::file_size(dir / kWeightsFile) / 2);
+    SaveStep(dir, net, optimizer, info, 20, faces);
+    FAIL() << "a save past the file size limit succeeded";
+  } catch (const OutputError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind((dir / kWeightsFile).string() + ": cannot write weights (", 0), 0u) << what;
+    EXPECT_NE(what.find("File too large; is the disk full?)"), std::string::npos) << what;
+  }
+  EXPECT_EQ(ReadText(dir / kModelInfoFile), description);
+  EXPECT_EQ(info.iteration, 20);  // the caller's step count; the description on disk is still 10's
+  EXPECT_EQ(info.backups.size(), 1u);
+  EXPECT_FALSE(HasTemporaries(dir));
+  LoadedFrom from;
+  EXPECT_TRUE(torch::equal(LoadAndDraw(dir, faces, &from), first));
+  EXPECT_EQ(from.iteration, 10);
+  EXPECT_FALSE(from.backup);
+}
+
+TEST(Checkpoint, KilledBetweenItsTwoRenamesASaveLeavesThePreviousOneLoadable) {
+  // The state a kill between "weights.pt renamed" and "model.json renamed" leaves: the
+  // new weights.pt (and its unlisted backup) beside the previous model.json.
+  const fs::path dir = test::MakeTempDir("ckpt_between");
+  ModelInfo info = LiteInfo();
+  FaceAutoencoder net = CreateNetwork(info);
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
+  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
+  const torch::Tensor first = SaveStep(dir, net, optimizer, info, 10, faces);
+  const std::string description = ReadText(dir / kModelInfoFile);
+  SaveStep(dir, net, optimizer, info, 20, faces);
+  core::WriteFileAtomically(dir / kModelInfoFile, description);
+
+  LoadedFrom from;
+  EXPECT_TRUE(torch::equal(LoadAndDraw(dir, faces, &from), first));
+  EXPECT_EQ(from.iteration, 10);
+  EXPECT_TRUE(from.backup);
+  // The next writer clears the unlisted backup of the save that did not finish.
+  const ModelInfo on_disk = LoadModelInfo(dir);
+  RemoveSaveLeftovers(dir, on_disk);
+  EXPECT_TRUE(fs::exists(dir / "backups" / "weights-00000010.pt"));
+  EXPECT_FALSE(fs::exists(dir / "backups" / "weights-00000020.pt"));
+}
+
+TEST(Checkpoint, AReaderWaitsOutASaveInProgressInsteadOfFallingBack) {
+  const fs::path dir = test::MakeTempDir("ckpt_wait");
+  ModelInfo info = LiteInfo();
+  FaceAutoencoder net = CreateNetwork(info);
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
+  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
+  SaveStep(dir, net, optimizer, info, 10, faces);
+  const std::string previous = ReadText(dir / kModelInfoFile);
+  const torch::Tensor second = SaveStep(dir, net, optimizer, info, 20, faces);
+  const std::string current = ReadText(dir / kModelInfoFile);
+  // The reader reads the previous model.json; the save's model.json lands 30 ms later.
+  core::WriteFileAtomically(dir / kModelInfoFile, previous);
+  ModelInfo seen = LoadModelInfo(dir);
+  std::thread saver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    core::WriteFileAtomically(dir / kModelInfoFile, current);
+  });
+  FaceAutoencoder loaded = CreateNetwork(seen);
+  const LoadedFrom from = LoadCheckpoint(dir, loaded, nullptr, seen);
+  saver.join();
+  EXPECT_EQ(from.iteration, 20);
+  EXPECT_FALSE(from.backup);
+  EXPECT_EQ(seen.backups.size(), 2u);  // the record of the save it loaded
+  torch::NoGradGuard no_grad;
+  loaded->eval();
+  EXPECT_TRUE(torch::equal(loaded->Forward(faces, 0).rgb, second));
+}
+
+TEST(Checkpoint, RemoveSaveLeftoversTakesOnlyTemporariesAndUnlistedBackups) {
+  const fs::path dir = test::MakeTempDir("ckpt_leftovers");
+  ModelInfo info = LiteInfo();
+  FaceAutoencoder net = CreateNetwork(info);
+  SaveCheckpoint(dir, net, nullptr, info, 2);
+  for (const char* name : {"weights.tmp-4242-0.pt", "model.tmp-4242-1.json", "backups/weights-00000007.pt",
+                           "backups/notes.txt", "previews/preview.tmp-4242-2.png", "loss.csv"}) {
+    fs::create_directories((dir / name).parent_path());
+    std::ofstream(dir / name) << "x";
+  }
+  RemoveSaveLeftovers(dir, info);
+  EXPECT_FALSE(HasTemporaries(dir));
+  EXPECT_FALSE(fs::exists(dir / "backups" / "weights-00000007.pt"));
+  for (const char* kept : {"backups/notes.txt", "backups/weights-00000000.pt", "loss.csv", "weights.pt", "model.json"}) {
+    EXPECT_TRUE(fs::exists(dir / kept)) << kept;
+  }
+}
+
+TEST(Checkpoint, ModelJsonMayNotNameBackupsOutsideItsFolder) {
+  const fs::path dir = test::MakeTempDir("ckpt_backup_names");
+  ModelInfo info = LiteInfo();
+  info.backups.push_back({"../../victim.txt", 1, "00"});
+  std::ofstream(dir / kModelInfoFile) << ModelInfoText(info);
+  try {
+    LoadModelInfo(dir);
+    FAIL() << "a backup outside backups/ was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("'../../victim.txt' is not a file in backups/"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Swapper, LoadsWhatTrainingSavedAndDrawsTheChosenIdentity) {
