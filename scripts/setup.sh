@@ -33,6 +33,7 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg bzip2
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

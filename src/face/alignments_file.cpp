@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "faceswap/core/error.h"
@@ -106,9 +107,14 @@ void StatSource(const fs::path& path, uint64_t& file_size, int64_t& mtime_ns) {
 AlignmentsFile LoadAlignments(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot read alignments file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseAlignments(text, path);
+}
+
+AlignmentsFile ParseAlignments(const std::string& text, const fs::path& path) {
   json j;
   try {
-    in >> j;
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw InputError(path, std::string("not a valid JSON alignments file (") + e.what() + ")");
   }
