@@ -136,18 +136,33 @@ std::string ReadText(const fs::path& file) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// Saves `net` (after one more step) as `iteration` and returns its drawing of `faces`.
-torch::Tensor SaveStep(const fs::path& dir, FaceAutoencoder& net, torch::optim::Adam& optimizer, ModelInfo& info,
-                       int64_t iteration, const torch::Tensor& faces) {
-  Step(net, optimizer);
-  info.iteration = iteration;
-  SaveCheckpoint(dir, net, &optimizer, info, 3);
-  torch::NoGradGuard no_grad;
-  net->eval();
-  torch::Tensor drawn = net->Forward(faces, 0).rgb.clone();
-  net->train();
-  return drawn;
-}
+// A lite model with its optimiser in a fresh folder, saved step by step.
+struct SavedModel {
+  explicit SavedModel(const std::string& name)
+      : dir(test::MakeTempDir(name)),
+        info(LiteInfo()),
+        net(CreateNetwork(info)),
+        optimizer(net->parameters(), torch::optim::AdamOptions(1e-3)),
+        faces(torch::rand({2, 3, 64, 64})) {}
+
+  // One more step, saved as `iteration`; returns how the saved weights draw `faces`.
+  torch::Tensor Save(int64_t iteration) {
+    Step(net, optimizer);
+    info.iteration = iteration;
+    SaveCheckpoint(dir, net, &optimizer, info, 3);
+    torch::NoGradGuard no_grad;
+    net->eval();
+    torch::Tensor drawn = net->Forward(faces, 0).rgb.clone();
+    net->train();
+    return drawn;
+  }
+
+  fs::path dir;
+  ModelInfo info;
+  FaceAutoencoder net;
+  torch::optim::Adam optimizer;
+  torch::Tensor faces;
+};
 
 torch::Tensor LoadAndDraw(const fs::path& dir, const torch::Tensor& faces, LoadedFrom* from = nullptr) {
   ModelInfo info = LoadModelInfo(dir);
@@ -167,28 +182,23 @@ bool HasTemporaries(const fs::path& dir) {
 }
 
 TEST(Checkpoint, ASaveOnAFullDiskFailsClearlyAndKeepsThePreviousSave) {
-  const fs::path dir = test::MakeTempDir("ckpt_full");
-  ModelInfo info = LiteInfo();
-  FaceAutoencoder net = CreateNetwork(info);
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
-  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
-  const torch::Tensor first = SaveStep(dir, net, optimizer, info, 10, faces);
-  const std::string description = ReadText(dir / kModelInfoFile);
+  SavedModel m("ckpt_full");
+  const torch::Tensor first = m.Save(10);
+  const std::string description = ReadText(m.dir / kModelInfoFile);
   try {
-    test::FileSizeLimit limit(fs::file_size(dir / kWeightsFile) / 2);
-    SaveStep(dir, net, optimizer, info, 20, faces);
+    test::FileSizeLimit limit(fs::file_size(m.dir / kWeightsFile) / 2);
+    m.Save(20);
     FAIL() << "a save past the file size limit succeeded";
   } catch (const OutputError& e) {
     const std::string what = e.what();
-    EXPECT_EQ(what.rfind((dir / kWeightsFile).string() + ": cannot write weights (", 0), 0u) << what;
+    EXPECT_EQ(what.rfind((m.dir / kWeightsFile).string() + ": cannot write weights (", 0), 0u) << what;
     EXPECT_NE(what.find("File too large; is the disk full?)"), std::string::npos) << what;
   }
-  EXPECT_EQ(ReadText(dir / kModelInfoFile), description);
-  EXPECT_EQ(info.iteration, 20);  // the caller's step count; the description on disk is still 10's
-  EXPECT_EQ(info.backups.size(), 1u);
-  EXPECT_FALSE(HasTemporaries(dir));
+  EXPECT_EQ(ReadText(m.dir / kModelInfoFile), description);
+  EXPECT_EQ(m.info.backups.size(), 1u);  // the failed save recorded nothing
+  EXPECT_FALSE(HasTemporaries(m.dir));
   LoadedFrom from;
-  EXPECT_TRUE(torch::equal(LoadAndDraw(dir, faces, &from), first));
+  EXPECT_TRUE(torch::equal(LoadAndDraw(m.dir, m.faces, &from), first));
   EXPECT_EQ(from.iteration, 10);
   EXPECT_FALSE(from.backup);
 }
@@ -196,53 +206,45 @@ TEST(Checkpoint, ASaveOnAFullDiskFailsClearlyAndKeepsThePreviousSave) {
 TEST(Checkpoint, KilledBetweenItsTwoRenamesASaveLeavesThePreviousOneLoadable) {
   // The state a kill between "weights.pt renamed" and "model.json renamed" leaves: the
   // new weights.pt (and its unlisted backup) beside the previous model.json.
-  const fs::path dir = test::MakeTempDir("ckpt_between");
-  ModelInfo info = LiteInfo();
-  FaceAutoencoder net = CreateNetwork(info);
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
-  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
-  const torch::Tensor first = SaveStep(dir, net, optimizer, info, 10, faces);
-  const std::string description = ReadText(dir / kModelInfoFile);
-  SaveStep(dir, net, optimizer, info, 20, faces);
-  core::WriteFileAtomically(dir / kModelInfoFile, description);
+  SavedModel m("ckpt_between");
+  const torch::Tensor first = m.Save(10);
+  const std::string description = ReadText(m.dir / kModelInfoFile);
+  m.Save(20);
+  core::WriteFileAtomically(m.dir / kModelInfoFile, description);
 
   LoadedFrom from;
-  EXPECT_TRUE(torch::equal(LoadAndDraw(dir, faces, &from), first));
+  EXPECT_TRUE(torch::equal(LoadAndDraw(m.dir, m.faces, &from), first));
   EXPECT_EQ(from.iteration, 10);
   EXPECT_TRUE(from.backup);
   // The next writer clears the unlisted backup of the save that did not finish.
-  const ModelInfo on_disk = LoadModelInfo(dir);
-  RemoveSaveLeftovers(dir, on_disk);
-  EXPECT_TRUE(fs::exists(dir / "backups" / "weights-00000010.pt"));
-  EXPECT_FALSE(fs::exists(dir / "backups" / "weights-00000020.pt"));
+  RemoveSaveLeftovers(m.dir, LoadModelInfo(m.dir));
+  EXPECT_TRUE(fs::exists(m.dir / "backups" / "weights-00000010.pt"));
+  EXPECT_FALSE(fs::exists(m.dir / "backups" / "weights-00000020.pt"));
 }
 
 TEST(Checkpoint, AReaderWaitsOutASaveInProgressInsteadOfFallingBack) {
-  const fs::path dir = test::MakeTempDir("ckpt_wait");
-  ModelInfo info = LiteInfo();
-  FaceAutoencoder net = CreateNetwork(info);
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(1e-3));
-  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
-  SaveStep(dir, net, optimizer, info, 10, faces);
-  const std::string previous = ReadText(dir / kModelInfoFile);
-  const torch::Tensor second = SaveStep(dir, net, optimizer, info, 20, faces);
-  const std::string current = ReadText(dir / kModelInfoFile);
+  SavedModel m("ckpt_wait");
+  m.Save(10);
+  const std::string previous = ReadText(m.dir / kModelInfoFile);
+  const torch::Tensor second = m.Save(20);
+  const std::string current = ReadText(m.dir / kModelInfoFile);
   // The reader reads the previous model.json; the save's model.json lands 30 ms later.
-  core::WriteFileAtomically(dir / kModelInfoFile, previous);
-  ModelInfo seen = LoadModelInfo(dir);
+  core::WriteFileAtomically(m.dir / kModelInfoFile, previous);
+  ModelInfo seen = LoadModelInfo(m.dir);
   std::thread saver([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    core::WriteFileAtomically(dir / kModelInfoFile, current);
+    core::WriteFileAtomically(m.dir / kModelInfoFile, current);
   });
   FaceAutoencoder loaded = CreateNetwork(seen);
-  const LoadedFrom from = LoadCheckpoint(dir, loaded, nullptr, seen);
+  const LoadedFrom from = LoadCheckpoint(m.dir, loaded, nullptr, seen);
   saver.join();
   EXPECT_EQ(from.iteration, 20);
   EXPECT_FALSE(from.backup);
+  EXPECT_TRUE(from.waited);
   EXPECT_EQ(seen.backups.size(), 2u);  // the record of the save it loaded
   torch::NoGradGuard no_grad;
   loaded->eval();
-  EXPECT_TRUE(torch::equal(loaded->Forward(faces, 0).rgb, second));
+  EXPECT_TRUE(torch::equal(loaded->Forward(m.faces, 0).rgb, second));
 }
 
 TEST(Checkpoint, RemoveSaveLeftoversTakesOnlyTemporariesAndUnlistedBackups) {
