@@ -12,8 +12,10 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/json_number.h"
 
 namespace fs = std::filesystem;
+using faceswap::core::JsonNumber;
 using nlohmann::json;
 
 namespace faceswap::model {
@@ -60,22 +62,22 @@ ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
   }
   ModelInfo info;
   try {
-    info.version = j.at("version").get<int>();
+    info.version = JsonNumber<int>(j.at("version"), "version");
     if (info.version != kModelInfoVersion) {
       throw ModelError(file, "model.json version " + std::to_string(info.version) +
                                  " is not supported by this faceswap (expects " +
                                  std::to_string(kModelInfoVersion) + ")");
     }
     info.preset = j.at("preset").get<std::string>();
-    info.resolution = j.at("resolution").get<int>();
+    info.resolution = JsonNumber<int>(j.at("resolution"), "resolution");
     info.identities = j.at("identities").get<std::vector<std::string>>();
-    info.iteration = j.at("iteration").get<int64_t>();
+    info.iteration = JsonNumber<int64_t>(j.at("iteration"), "iteration");
     info.alignment_template = j.at("alignment").at("template").get<std::string>();
-    info.coverage = j.at("alignment").at("coverage").get<double>();
-    info.stage_iterations = j.value("stage_iterations", int64_t{0});
+    info.coverage = JsonNumber<double>(j.at("alignment").at("coverage"), "coverage");
+    info.stage_iterations = core::JsonNumberOr(j, "stage_iterations", int64_t{0});
     info.weights_hash = j.value("weights_hash", "");
     for (const auto& b : j.value("backups", json::array())) {
-      info.backups.push_back({b.at("file").get<std::string>(), b.at("iteration").get<int64_t>(),
+      info.backups.push_back({b.at("file").get<std::string>(), JsonNumber<int64_t>(b.at("iteration"), "iteration"),
                               b.at("hash").get<std::string>()});
       // train deletes old backups by these names: never anything outside backups/.
       if (!IsBackupName(info.backups.back().file)) {
@@ -88,11 +90,13 @@ ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
     }
     info.holdout_rule = j.value("holdout_rule", "");
     for (const auto& d : j.value("descriptors", json::array())) {
-      info.descriptors.push_back({d.at("identity").get<std::string>(), d.at("mean").get<std::vector<float>>(),
-                                  d.value("faces", int64_t{0})});
-      if (info.descriptors.back().mean.size() != 128) {
-        throw ModelError(file, "descriptor of identity '" + info.descriptors.back().identity + "' must hold 128 numbers");
+      IdentityDescriptor descriptor{d.at("identity").get<std::string>(), {}, core::JsonNumberOr(d, "faces", int64_t{0})};
+      const json& mean = d.at("mean");
+      if (!mean.is_array() || mean.size() != 128) {
+        throw ModelError(file, "descriptor of identity '" + descriptor.identity + "' must hold 128 numbers");
       }
+      for (const json& v : mean) descriptor.mean.push_back(JsonNumber<float>(v, "descriptor"));
+      info.descriptors.push_back(std::move(descriptor));
     }
     const json recipe = j.value("recipe", json::object());  // named: items() must not outlive it
     for (const auto& [key, value] : recipe.items()) {
@@ -103,7 +107,9 @@ ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
         info.libraries.emplace_back(name, version.get<std::string>());
       }
     }
-  } catch (const json::exception& e) {
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // nlohmann's, and JsonNumber's range errors
     throw ModelError(file, std::string("missing or malformed field (") + e.what() + ")");
   }
   if (info.identities.size() < 2) throw ModelError(file, "a model needs at least two identities");
