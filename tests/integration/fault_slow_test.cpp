@@ -142,12 +142,13 @@ class FolderWatch {
 bool IsWeightsTemporary(const std::string& name) { return name.rfind("weights.tmp-", 0) == 0; }
 bool IsModelJson(const std::string& name) { return name == model::kModelInfoFile; }
 
-// Loads a model folder as convert does (model.json, then the weights it describes) and
-// returns where from; fails the test when it does not load.
-model::LoadedFrom LoadModel(const fs::path& dir, int64_t* described = nullptr) {
+// Loads a model folder as convert does (model.json, then the weights it describes) into
+// `net` (made once per folder: a lite network of the same preset) and returns where from.
+// Throws when it does not load.
+model::LoadedFrom LoadModel(const fs::path& dir, model::FaceAutoencoder& net, int64_t* described = nullptr) {
   model::ModelInfo info = model::LoadModelInfo(dir);
   if (described) *described = info.iteration;
-  model::FaceAutoencoder net = model::CreateNetwork(info);
+  if (!net) net = model::CreateNetwork(info);
   return model::LoadCheckpoint(dir, net, nullptr, info, model::LoadWeights::kForDrawing);
 }
 
@@ -209,6 +210,7 @@ TEST(FaultSlow, SigkillDuringSavesAlwaysLeavesALoadableModel) {
     std::mt19937 random(seed);
     std::uniform_real_distribution<double> delay(0.0, 1.25 * save_seconds);
     int64_t before = model::LoadModelInfo(dir).iteration;
+    model::FaceAutoencoder net{nullptr};
     while (true) {
       {
         std::lock_guard<std::mutex> lock(mutex);
@@ -224,7 +226,7 @@ TEST(FaultSlow, SigkillDuringSavesAlwaysLeavesALoadableModel) {
       EXPECT_TRUE(saving) << "train never began a save:\n" << ReadText(dir.string() + ".log");
       int64_t described = -1;
       try {
-        const model::LoadedFrom from = LoadModel(dir, &described);
+        const model::LoadedFrom from = LoadModel(dir, net, &described);
         EXPECT_EQ(from.iteration, described) << "weights of another save than model.json's";
         EXPECT_GE(described, before) << "a kill lost a finished save";
         std::lock_guard<std::mutex> lock(mutex);
@@ -275,10 +277,11 @@ TEST(FaultSlow, ReadersLoadAWholeSaveWhileTrainReplacesIt) {
   }
   const int64_t first = model::LoadModelInfo(dir).iteration;
   int loads = 0, from_backup = 0, waited = 0;
+  model::FaceAutoencoder net{nullptr};
   const auto start = Clock::now();
   while (SecondsSince(start) < 15 || loads < 10) {
     try {
-      const model::LoadedFrom from = LoadModel(dir);
+      const model::LoadedFrom from = LoadModel(dir, net);
       // A save of this run: not older than the first one read, not newer than model.json now.
       EXPECT_GE(from.iteration, first);
       EXPECT_LE(from.iteration, model::LoadModelInfo(dir).iteration);
@@ -317,7 +320,8 @@ TEST(FaultSlow, ADiskFullDuringTrainsSaveKeepsThePreviousSave) {
             std::string::npos)
       << r.output;
   EXPECT_EQ(ReadText(dir / model::kModelInfoFile), description);
-  EXPECT_EQ(LoadModel(dir).iteration, 2);
+  model::FaceAutoencoder net{nullptr};
+  EXPECT_EQ(LoadModel(dir, net).iteration, 2);
   EXPECT_EQ(LeftoversIn(dir), std::vector<std::string>{});
 }
 
