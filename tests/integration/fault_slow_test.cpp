@@ -74,12 +74,13 @@ class TinyTrain {
   fs::path a_, b_;
 };
 
-// Starts argv as a child with stdout and stderr into `log` and FACESWAP_MODELS set to a
-// missing folder (see TinyTrain).
-pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
-  std::vector<std::string> env_text = {"FACESWAP_MODELS=/nonexistent"};
+// Starts argv as a child with stdout and stderr into `log` and, unless `networks`,
+// FACESWAP_MODELS set to a missing folder (see TinyTrain).
+pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log, bool networks = false) {
+  std::vector<std::string> env_text;
+  if (!networks) env_text.emplace_back("FACESWAP_MODELS=/nonexistent");
   for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("FACESWAP_MODELS=", 0) != 0) env_text.emplace_back(*e);
+    if (networks || std::string(*e).rfind("FACESWAP_MODELS=", 0) != 0) env_text.emplace_back(*e);
   }
   std::vector<char*> args, env;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -94,6 +95,14 @@ pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
   if (posix_spawn(&pid, args[0], &files, nullptr, args.data(), env.data()) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&files);
   return pid;
+}
+
+// argv as one shell command line, each argument followed by a space (the arguments of
+// these tests have no spaces or quotes).
+std::string CommandLine(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const std::string& arg : argv) line += arg + " ";
+  return line;
 }
 
 int WaitExit(pid_t pid) {
@@ -311,9 +320,8 @@ TEST(FaultSlow, ADiskFullDuringTrainsSaveKeepsThePreviousSave) {
   const TinyTrain train;
   ASSERT_EQ(WaitExit(Spawn(train.Args(dir, 2), dir.string() + ".log")), 0) << ReadText(dir.string() + ".log");
   const std::string description = ReadText(dir / model::kModelInfoFile);
-  std::string command = FileSizeLimitPrefix(fs::file_size(dir / "weights.pt") / 2) + "env FACESWAP_MODELS=/nonexistent ";
-  for (const std::string& arg : train.Args(dir, 4)) command += arg + " ";
-  const CommandResult r = RunCommand(command);
+  const CommandResult r = RunCommand(FileSizeLimitPrefix(fs::file_size(dir / "weights.pt") / 2) +
+                                     "env FACESWAP_MODELS=/nonexistent " + CommandLine(train.Args(dir, 4)));
   std::printf("[ message  ] %s", r.output.c_str());
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_NE(r.output.find((dir / "weights.pt").string() + ": cannot write weights (File too large; is the disk full?)"),
@@ -347,8 +355,7 @@ TEST(FaultSlow, ConvertOutputsAreLockedAndNeverLeftHalfWritten) {
   const pid_t first = Spawn(convert, dir / "first.log");
   ASSERT_TRUE(watch.WaitFor([](const std::string& name) { return name.rfind("out.tmp-", 0) == 0; }, 120))
       << ReadText(dir / "first.log");
-  std::string second_command;
-  for (const std::string& arg : convert) second_command += arg + " ";
+  const std::string second_command = CommandLine(convert);
   const CommandResult second = RunCommand(second_command + "--end 1");
   EXPECT_EQ(second.exit_code, 4) << second.output;
   EXPECT_NE(second.output.find(out.string() + ": in use by another faceswap (pid " + std::to_string(first) +
@@ -373,7 +380,8 @@ TEST(FaultSlow, ConvertOutputsAreLockedAndNeverLeftHalfWritten) {
 
 // Extract into a folder whose disk fills while alignments.json is saved: exit 4 naming
 // alignments.json; the file stays the valid one of the sources finished before; running
-// the same command again skips those and finishes the rest.
+// the same command again skips those and finishes the rest, and while it runs a second
+// extract into the folder is refused with its pid.
 TEST(FaultSlow, ADiskFullDuringExtractKeepsAlignmentsValidAndResumable) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   FACESWAP_REQUIRE_SAMPLE(photo, "images/obama-1080p.jpg");
@@ -381,9 +389,10 @@ TEST(FaultSlow, ADiskFullDuringExtractKeepsAlignmentsValidAndResumable) {
   const fs::path alignments = dir / face::kAlignmentsFileName;
   // One worker, so the photo is saved first; 64-pixel crops stay far under the limit,
   // alignments.json with the clip's faces does not.
-  const std::string extract = FaceswapBinary().string() + " -q --threads 1 extract " + photo.string() + " " +
-                              clip.string() + " -o " + dir.string() + " --size 64 --every 30 --detector hog";
-  const CommandResult full = RunCommand(FileSizeLimitPrefix(24 * 1024) + extract);
+  const std::vector<std::string> extract = {FaceswapBinary().string(), "-q", "--threads", "1", "extract",
+                                            photo.string(), clip.string(), "-o", dir.string(), "--size", "64",
+                                            "--every", "30", "--detector", "hog"};
+  const CommandResult full = RunCommand(FileSizeLimitPrefix(24 * 1024) + CommandLine(extract));
   std::printf("[ message  ] %s", full.output.c_str());
   EXPECT_EQ(full.exit_code, 4) << full.output;
   EXPECT_NE(full.output.find(alignments.string() + ": write failed (File too large; is the disk full?)"),
@@ -395,8 +404,22 @@ TEST(FaultSlow, ADiskFullDuringExtractKeepsAlignmentsValidAndResumable) {
   EXPECT_EQ(kept.sources[0].path, face::AbsolutePath(photo));
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_FALSE(core::IsTemporaryName(e.path())) << e.path();
 
-  const CommandResult again = RunCommand(extract);
-  EXPECT_EQ(again.exit_code, 0) << again.output;
+  // The rerun, held still (SIGSTOP) once it writes its first crop, while a second
+  // extract tries the same folder.
+  const fs::path again_log = dir.parent_path() / "again.log";
+  FolderWatch watch(dir);
+  const pid_t again = Spawn(extract, again_log, /*networks=*/true);
+  ASSERT_TRUE(watch.WaitFor([](const std::string& name) { return name.find(".png") != std::string::npos; }, 120))
+      << ReadText(again_log);
+  kill(again, SIGSTOP);
+  const CommandResult second = RunCommand(CommandLine(extract));
+  kill(again, SIGCONT);
+  EXPECT_EQ(second.exit_code, 4) << second.output;
+  EXPECT_NE(second.output.find(dir.string() + ": in use by another faceswap (pid " + std::to_string(again) +
+                               ": faceswap extract); wait for it to finish or stop it"),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(WaitExit(again), 0) << ReadText(again_log);
   const face::AlignmentsFile done = face::LoadAlignments(alignments);
   ASSERT_EQ(done.sources.size(), 2u);
   EXPECT_TRUE(done.sources[1].complete);
