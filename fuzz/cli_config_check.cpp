@@ -26,6 +26,8 @@ std::string CheckCliConfig(const std::string& input) {
     app.parse(reversed_args);  // CLI11 takes a vector of arguments last first
   } catch (const CLI::ParseError&) {
   }
+  std::error_code ignored;
+  fs::remove(file, ignored);  // one scratch file per input, not one left in /tmp per run
   return "";
 }
 
