@@ -6,6 +6,7 @@
 #   bash scripts/setup.sh --no-demo    # deps + networks + build
 #   bash scripts/setup.sh --bench ...  # also what the benchmarks' reference side needs
 #                                      # (Debian's python3-torch, python3-opencv)
+#   bash scripts/setup.sh --fuzz ...   # also clang 14 for scripts/fuzz.sh
 #
 # Idempotent: packages already installed are not touched, networks already fetched are
 # kept, the build is incremental. Run it as yourself: apt-get runs directly as root, and
@@ -17,12 +18,14 @@ cd "$(dirname "$0")/.."
 deps_only=0
 demo=1
 bench=0
+fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --deps-only) deps_only=1 ;;
     --no-demo) demo=0 ;;
     --bench) bench=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --fuzz) fuzz=1 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,6 +44,8 @@ packages=(
 # scripts/bench*.sh time PyTorch's Python API (the same LibTorch) and OpenCV's Python
 # bindings side by side with faceswap.
 ((bench)) && packages+=(python3-torch python3-opencv)
+# scripts/fuzz.sh builds its harnesses with clang's libFuzzer, ASan and UBSan.
+((fuzz)) && packages+=(clang-14 libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

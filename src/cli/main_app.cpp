@@ -24,6 +24,21 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
 }
 
+std::vector<Command> DefineCommandLine(CLI::App& app, GlobalOptions& global) {
+  app.set_version_flag("--version", FACESWAP_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
+  AddGlobalOptions(app, global);
+  return {
+      AddInfoCommand(app, global),
+      AddExtractCommand(app, global),
+      AddTrainCommand(app, global),
+      AddConvertCommand(app, global),
+      AddEvalCommand(app, global),
+      AddVerifyCommand(app, global),
+  };
+}
+
 namespace {
 
 int RunParsed(const std::vector<Command>& commands, const GlobalOptions& global) {
@@ -54,20 +69,8 @@ int Main(int argc, char** argv) {
       "  verify   tell whether videos or images carry faceswap's invisible watermark\n"
       "  info     show library versions, CUDA status and the landmark model",
       "faceswap"};
-  app.set_version_flag("--version", FACESWAP_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough();  // global options may also follow the subcommand
-
   GlobalOptions global;
-  AddGlobalOptions(app, global);
-  std::vector<Command> commands = {
-      AddInfoCommand(app, global),
-      AddExtractCommand(app, global),
-      AddTrainCommand(app, global),
-      AddConvertCommand(app, global),
-      AddEvalCommand(app, global),
-      AddVerifyCommand(app, global),
-  };
+  const std::vector<Command> commands = DefineCommandLine(app, global);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 #include "faceswap/core/duration.h"
 
 #include <cctype>
+#include <cmath>
 
 #include "faceswap/core/error.h"
 
@@ -18,11 +19,13 @@ double ParseDuration(const std::string& text) {
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
     if (start == i) throw bad();
     double value = 0;
+    size_t parsed = 0;
     try {
-      value = std::stod(text.substr(start, i - start));
+      value = std::stod(text.substr(start, i - start), &parsed);
     } catch (const std::exception&) {
       throw bad();
     }
+    if (parsed != i - start) throw bad();  // "1.2.3m" is not 1.2 minutes
     double unit = 1;
     if (i < text.size()) {
       switch (text[i]) {
@@ -37,6 +40,8 @@ double ParseDuration(const std::string& text) {
     }
     total += value * unit;
   }
+  // Found by fuzzing: 300-odd digits of hours made an infinite --time, a run without end.
+  if (!std::isfinite(total)) throw bad();
   return total;
 }
 

@@ -1,12 +1,14 @@
 #include "faceswap/core/file_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <functional>
+#include <regex>
 #include <system_error>
 
 #include "faceswap/core/error.h"
@@ -32,17 +34,75 @@ void CommitFile(const fs::path& tmp, const fs::path& final_path) {
   }
 }
 
-void WriteFileAtomically(const fs::path& path, const std::string& contents) {
-  TemporaryFile tmp(TemporaryPathFor(path));
-  {
-    std::ofstream out(tmp.path(), std::ios::binary | std::ios::trunc);
-    if (!out) throw OutputError(path, "cannot write (" + std::string(std::strerror(errno)) + ")");
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) throw OutputError(path, "write failed (disk full?)");
+void WriteFileAtomically(const fs::path& path, const std::string& contents) { StagedFile(path, contents).Commit(); }
+
+std::string WriteFailure(int error_number) {
+  std::string why = std::strerror(error_number);
+  if (error_number == ENOSPC || error_number == EFBIG || error_number == EDQUOT) why += "; is the disk full?";
+  return why;
+}
+
+StagedFile::StagedFile(const fs::path& final_path, const std::string& contents)
+    : final_path_(final_path), tmp_(TemporaryPathFor(final_path)) {
+  // POSIX I/O rather than a stream: the error number of a failed write (ENOSPC, EFBIG) is kept.
+  const int fd = open(tmp_.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw OutputError(final_path, "cannot write (" + std::string(std::strerror(errno)) + ")");
+  size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t n = write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      close(fd);
+      throw OutputError(final_path, "write failed (" + WriteFailure(error) + ")");
+    }
+    done += static_cast<size_t>(n);
   }
-  CommitFile(tmp.path(), path);
-  tmp.Release();
+  if (close(fd) != 0) throw OutputError(final_path, "write failed (" + WriteFailure(errno) + ")");
+}
+
+void StagedFile::Commit() {
+  CommitFile(tmp_.path(), final_path_);
+  tmp_.Release();
+}
+
+namespace {
+
+// TemporaryPathFor's form, <stem>.tmp-<pid>-<counter><extension>: the stem and the extension.
+const std::regex& TemporaryForm() {
+  static const std::regex form(R"((.+)\.tmp-[0-9]+-[0-9]+((\.[^.]*)?))");
+  return form;
+}
+
+// Removes the entries of `dir` under temporary names that `wanted` accepts.
+int RemoveTemporariesIf(const fs::path& dir, const std::function<bool(const std::string&)>& wanted) {
+  int removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path name = it->path().filename();
+    std::error_code ignored;
+    if (IsTemporaryName(name) && wanted(name.string()) && fs::remove_all(it->path(), ignored) > 0) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace
+
+bool IsTemporaryName(const fs::path& name) { return std::regex_match(name.filename().string(), TemporaryForm()); }
+
+int RemoveStaleTemporaries(const fs::path& dir) {
+  return RemoveTemporariesIf(dir, [](const std::string&) { return true; });
+}
+
+int RemoveStaleTemporariesOf(const fs::path& final_path) {
+  const fs::path target = final_path.has_filename() ? final_path : final_path.parent_path();
+  const std::string final_name = target.filename().string();
+  return RemoveTemporariesIf(target.has_parent_path() ? target.parent_path() : fs::path("."),
+                             [&](const std::string& name) {
+                               std::smatch parts;
+                               return std::regex_match(name, parts, TemporaryForm()) &&
+                                      parts[1].str() + parts[2].str() == final_name;
+                             });
 }
 
 void RequireExists(const fs::path& path) {

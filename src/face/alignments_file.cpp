@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/json_number.h"
 
 namespace faceswap::face {
 namespace fs = std::filesystem;
@@ -41,22 +43,24 @@ json FaceToJson(const FaceRecord& f) {
 
 FaceRecord FaceFromJson(const json& j) {
   FaceRecord f;
-  f.frame = j.at("frame").get<int64_t>();
-  f.seconds = j.at("seconds").get<double>();
-  f.track_id = j.at("track").get<int>();
-  f.score = j.value("score", 0.f);
+  using core::JsonNumber;
+  f.frame = JsonNumber<int64_t>(j.at("frame"), "frame");
+  f.seconds = JsonNumber<double>(j.at("seconds"), "seconds");
+  f.track_id = JsonNumber<int>(j.at("track"), "track");
+  f.score = core::JsonNumberOr(j, "score", 0.f);
   const json& box = j.at("box");
   if (!box.is_array() || box.size() != 4) throw std::runtime_error("box must hold 4 numbers");
-  f.box = {box[0].get<float>(), box[1].get<float>(), box[2].get<float>(), box[3].get<float>()};
+  f.box = {JsonNumber<float>(box[0], "box"), JsonNumber<float>(box[1], "box"), JsonNumber<float>(box[2], "box"),
+           JsonNumber<float>(box[3], "box")};
   const json& lm = j.at("landmarks");
   if (!lm.is_array() || lm.size() != 68) throw std::runtime_error("landmarks must hold 68 points");
   for (size_t i = 0; i < 68; ++i) {
     if (!lm[i].is_array() || lm[i].size() != 2) throw std::runtime_error("a landmark must be [x, y]");
-    f.points[i] = {lm[i][0].get<float>(), lm[i][1].get<float>()};
+    f.points[i] = {JsonNumber<float>(lm[i][0], "landmark"), JsonNumber<float>(lm[i][1], "landmark")};
   }
   const json& m = j.at("to_crop");
   if (!m.is_array() || m.size() != 6) throw std::runtime_error("to_crop must hold 6 numbers");
-  for (int i = 0; i < 6; ++i) f.to_crop.val[i] = m[i].get<double>();
+  for (int i = 0; i < 6; ++i) f.to_crop.val[i] = JsonNumber<double>(m[i], "to_crop");
   f.file = j.at("file").get<std::string>();
   if (j.contains("descriptor")) {
     const json& d = j.at("descriptor");
@@ -64,10 +68,10 @@ FaceRecord FaceFromJson(const json& j) {
       throw std::runtime_error("descriptor must hold " + std::to_string(kDescriptorSize) + " numbers");
     }
     Descriptor descriptor{};
-    for (int i = 0; i < kDescriptorSize; ++i) descriptor[i] = d[i].get<float>();
+    for (int i = 0; i < kDescriptorSize; ++i) descriptor[i] = JsonNumber<float>(d[i], "descriptor");
     f.descriptor = descriptor;
   }
-  f.person = j.value("person", -1);
+  f.person = core::JsonNumberOr(j, "person", -1);
   return f;
 }
 
@@ -106,16 +110,21 @@ void StatSource(const fs::path& path, uint64_t& file_size, int64_t& mtime_ns) {
 AlignmentsFile LoadAlignments(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot read alignments file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseAlignments(text, path);
+}
+
+AlignmentsFile ParseAlignments(const std::string& text, const fs::path& path) {
   json j;
   try {
-    in >> j;
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw InputError(path, std::string("not a valid JSON alignments file (") + e.what() + ")");
   }
   if (!j.is_object() || !j.contains("version") || !j["version"].is_number_integer()) {
     throw InputError(path, "not an alignments file: no integer \"version\" field");
   }
-  const int version = j["version"].get<int>();
+  const int64_t version = j["version"].get<int64_t>();
   if (version != kAlignmentsVersion) {
     throw InputError(path, "alignments file version " + std::to_string(version) + " is not supported (this build reads version " +
                                std::to_string(kAlignmentsVersion) + ")");
@@ -123,17 +132,17 @@ AlignmentsFile LoadAlignments(const fs::path& path) {
   AlignmentsFile file;
   try {
     const json& crop = j.at("crop");
-    file.crop_size = crop.at("size").get<int>();
-    file.coverage = crop.at("coverage").get<double>();
+    file.crop_size = core::JsonNumber<int>(crop.at("size"), "crop size");
+    file.coverage = core::JsonNumber<double>(crop.at("coverage"), "coverage");
     file.template_name = crop.value("template", file.template_name);
     for (const json& s : j.at("sources")) {
       SourceRecord r;
       r.path = s.at("path").get<std::string>();
-      r.file_size = s.at("file_size").get<uint64_t>();
-      r.mtime_ns = s.at("mtime_ns").get<int64_t>();
-      r.every = s.value("every", 1);
+      r.file_size = core::JsonNumber<uint64_t>(s.at("file_size"), "file_size");
+      r.mtime_ns = core::JsonNumber<int64_t>(s.at("mtime_ns"), "mtime_ns");
+      r.every = core::JsonNumberOr(s, "every", 1);
       r.complete = s.at("complete").get<bool>();
-      r.frames_read = s.value("frames_read", int64_t{0});
+      r.frames_read = core::JsonNumberOr(s, "frames_read", int64_t{0});
       r.warning = s.value("warning", std::string());
       for (const json& f : s.at("faces")) r.faces.push_back(FaceFromJson(f));
       file.sources.push_back(std::move(r));

@@ -7,11 +7,15 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <iterator>
+#include <regex>
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/json_number.h"
 
 namespace fs = std::filesystem;
+using faceswap::core::JsonNumber;
 using nlohmann::json;
 
 namespace faceswap::model {
@@ -43,33 +47,42 @@ std::string ModelInfo::RecipeValue(const std::string& key) const {
 
 ModelInfo LoadModelInfo(const fs::path& model_dir) {
   const fs::path file = model_dir / kModelInfoFile;
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ModelError(file, "no model here (model.json missing or unreadable)");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseModelInfo(text, file);
+}
+
+ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
   json j;
   try {
-    in >> j;
+    j = json::parse(text);
   } catch (const json::exception& e) {
     throw ModelError(file, std::string("not valid JSON (") + e.what() + ")");
   }
   ModelInfo info;
   try {
-    info.version = j.at("version").get<int>();
+    info.version = JsonNumber<int>(j.at("version"), "version");
     if (info.version != kModelInfoVersion) {
       throw ModelError(file, "model.json version " + std::to_string(info.version) +
                                  " is not supported by this faceswap (expects " +
                                  std::to_string(kModelInfoVersion) + ")");
     }
     info.preset = j.at("preset").get<std::string>();
-    info.resolution = j.at("resolution").get<int>();
+    info.resolution = JsonNumber<int>(j.at("resolution"), "resolution");
     info.identities = j.at("identities").get<std::vector<std::string>>();
-    info.iteration = j.at("iteration").get<int64_t>();
+    info.iteration = JsonNumber<int64_t>(j.at("iteration"), "iteration");
     info.alignment_template = j.at("alignment").at("template").get<std::string>();
-    info.coverage = j.at("alignment").at("coverage").get<double>();
-    info.stage_iterations = j.value("stage_iterations", int64_t{0});
+    info.coverage = JsonNumber<double>(j.at("alignment").at("coverage"), "coverage");
+    info.stage_iterations = core::JsonNumberOr(j, "stage_iterations", int64_t{0});
     info.weights_hash = j.value("weights_hash", "");
     for (const auto& b : j.value("backups", json::array())) {
-      info.backups.push_back({b.at("file").get<std::string>(), b.at("iteration").get<int64_t>(),
+      info.backups.push_back({b.at("file").get<std::string>(), JsonNumber<int64_t>(b.at("iteration"), "iteration"),
                               b.at("hash").get<std::string>()});
+      // train deletes old backups by these names: never anything outside backups/.
+      if (!IsBackupName(info.backups.back().file)) {
+        throw ModelError(file, "backup '" + info.backups.back().file + "' is not a file in backups/");
+      }
     }
     info.updated = j.value("updated", "");
     for (const auto& t : j.value("training_faces", json::array())) {
@@ -77,11 +90,13 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
     }
     info.holdout_rule = j.value("holdout_rule", "");
     for (const auto& d : j.value("descriptors", json::array())) {
-      info.descriptors.push_back({d.at("identity").get<std::string>(), d.at("mean").get<std::vector<float>>(),
-                                  d.value("faces", int64_t{0})});
-      if (info.descriptors.back().mean.size() != 128) {
-        throw ModelError(file, "descriptor of identity '" + info.descriptors.back().identity + "' must hold 128 numbers");
+      IdentityDescriptor descriptor{d.at("identity").get<std::string>(), {}, core::JsonNumberOr(d, "faces", int64_t{0})};
+      const json& mean = d.at("mean");
+      if (!mean.is_array() || mean.size() != 128) {
+        throw ModelError(file, "descriptor of identity '" + descriptor.identity + "' must hold 128 numbers");
       }
+      for (const json& v : mean) descriptor.mean.push_back(JsonNumber<float>(v, "descriptor"));
+      info.descriptors.push_back(std::move(descriptor));
     }
     const json recipe = j.value("recipe", json::object());  // named: items() must not outlive it
     for (const auto& [key, value] : recipe.items()) {
@@ -92,14 +107,28 @@ ModelInfo LoadModelInfo(const fs::path& model_dir) {
         info.libraries.emplace_back(name, version.get<std::string>());
       }
     }
-  } catch (const json::exception& e) {
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // nlohmann's, and JsonNumber's range errors
     throw ModelError(file, std::string("missing or malformed field (") + e.what() + ")");
   }
   if (info.identities.size() < 2) throw ModelError(file, "a model needs at least two identities");
+  if (info.iteration < 0 || info.stage_iterations < 0 || info.resolution <= 0) {
+    throw ModelError(file, "iteration, stage_iterations and resolution must not be negative");
+  }
   return info;
 }
 
+bool IsBackupName(const std::string& file) {
+  static const std::regex form(R"(backups/weights-[0-9]+\.pt)");
+  return std::regex_match(file, form);
+}
+
 void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
+  core::WriteFileAtomically(model_dir / kModelInfoFile, ModelInfoText(info));
+}
+
+std::string ModelInfoText(const ModelInfo& info) {
   json backups = json::array();
   for (const auto& b : info.backups) backups.push_back({{"file", b.file}, {"iteration", b.iteration}, {"hash", b.hash}});
   json libs = json::object();
@@ -131,12 +160,16 @@ void SaveModelInfo(const fs::path& model_dir, const ModelInfo& info) {
       {"descriptors", descriptors},
       {"recipe", recipe},
   };
-  core::WriteFileAtomically(model_dir / kModelInfoFile, j.dump(2) + "\n");
+  return j.dump(2) + "\n";
 }
 
 std::string HashFile(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file, "cannot read");
+  return HashStream(in);
+}
+
+std::string HashStream(std::istream& in) {
   uint64_t hash = 1469598103934665603ULL;  // FNV-1a 64 offset basis
   char buffer[1 << 16];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {

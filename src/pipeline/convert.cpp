@@ -17,6 +17,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/folder_lock.h"
 #include "faceswap/core/job_queue.h"
 #include "faceswap/core/progress.h"
 #include "faceswap/core/stop_signal.h"
@@ -222,6 +223,9 @@ void ConvertOptions::Check() const {
 ConvertStats Convert(const ConvertOptions& o) {
   o.Check();
   core::RequireExists(o.input);
+  // One convert per output (a second one stops here, exit 4); then what killed runs left.
+  const core::OutputLock output_lock(o.output, "faceswap convert");
+  core::RemoveStaleTemporariesOf(o.output);
   const auto start = Clock::now();
   const ThreadBudget budget = ConvertThreadBudget(o.threads);
   cv::setNumThreads(budget.opencv);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -95,6 +96,7 @@ ExtractStats Extract(const ExtractOptions& options) {
   options.Check();
   const auto start = std::chrono::steady_clock::now();
   core::EnsureDirectory(options.output_dir);
+  core::RemoveStaleTemporaries(options.output_dir);  // of killed runs (the CLI holds the folder's lock)
   const fs::path alignments_path = options.output_dir / face::kAlignmentsFileName;
 
   face::AlignmentsFile file;
@@ -220,8 +222,10 @@ ExtractStats Extract(const ExtractOptions& options) {
             }
             const fs::path final_path = options.output_dir / rec.file;
             core::TemporaryFile tmp(core::TemporaryPathFor(final_path));
+            errno = 0;
             if (!cv::imwrite(tmp.path().string(), aligned.crop, write_params)) {
-              throw OutputError(final_path, "cannot write face image");
+              throw OutputError(final_path, "cannot write face image" +
+                                                (errno != 0 ? " (" + core::WriteFailure(errno) + ")" : std::string()));
             }
             core::CommitFile(tmp.path(), final_path);
             tmp.Release();

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
+#include "faceswap/core/csv_log.h"
 #include "faceswap/face/identity.h"
 #include "faceswap/train/quality_watch.h"
 
@@ -51,12 +51,10 @@ std::vector<std::vector<double>> ReadLossHistory(const std::filesystem::path& cs
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
-    std::vector<double> row;
-    std::stringstream s(line);
-    std::string cell;
-    std::getline(s, cell, ',');  // iteration
-    for (size_t i = 0; i < identities && std::getline(s, cell, ','); ++i) row.push_back(std::stod(cell));
-    if (row.size() == identities) rows.push_back(row);
+    // iteration, one loss per identity, samples per second; a line cut off by a kill is skipped
+    const auto cells = core::ParseCsvNumbers(line);
+    if (!cells || cells->size() < identities + 1) continue;
+    rows.emplace_back(cells->begin() + 1, cells->begin() + 1 + static_cast<std::ptrdiff_t>(identities));
   }
   return rows;
 }

@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
-#include <sstream>
 
+#include "faceswap/core/csv_log.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/sharpness.h"
 #include "faceswap/face/model_files.h"
@@ -26,6 +26,7 @@ QualityWatch::QualityWatch(const std::vector<FaceSet>& faces, const fs::path& cs
   const face::ModelFileStatus network = face::CheckModelFile(face::ModelFile::kFaceRecognition);
   if (!network.problem.empty()) return;
   encoder_.emplace(network.path);
+  core::TrimPartialLine(csv_);  // a run killed while appending
   if (!fs::exists(csv_)) {
     std::ofstream out(csv_);
     if (!out) throw OutputError(csv_, "cannot write the quality history");
@@ -97,14 +98,11 @@ std::vector<QualityPoint> QualityWatch::History() const {
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
-    std::stringstream s(line);
-    std::string cell;
+    const auto cells = core::ParseCsvNumbers(line);  // a line cut off by a kill is skipped
+    if (!cells || cells->size() != 1 + 3 * directions_.size()) continue;
     QualityPoint p;
-    if (!std::getline(s, cell, ',')) continue;
-    p.iteration = std::stoll(cell);
-    std::vector<double> values;
-    while (std::getline(s, cell, ',')) values.push_back(std::stod(cell));
-    if (values.size() != 3 * directions_.size()) continue;
+    p.iteration = static_cast<int64_t>((*cells)[0]);
+    const std::vector<double> values(cells->begin() + 1, cells->end());
     for (size_t d = 0; d < directions_.size(); ++d) {
       p.distance.push_back(values[3 * d]);
       p.target.push_back(values[3 * d + 1]);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "faceswap/core/csv_log.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/job_queue.h"
@@ -368,6 +369,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   } else if (averager) {
     averager->Reset();
   }
+  if (writer) model::RemoveSaveLeftovers(options.model_dir, info);  // of runs killed while saving
   // Every rank starts from rank 0's weights, optimiser state and step.
   std::vector<int64_t> shared_numbers = {info.iteration, info.stage_iterations};
   group.BroadcastState(*net, optimizer, shared_numbers);
@@ -412,6 +414,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   std::ofstream csv;
   std::optional<QualityWatch> watch;
   if (writer) {
+    core::TrimPartialLine(csv_path);  // a run killed while appending
     const bool new_csv = !fs::exists(csv_path);
     csv.open(csv_path, std::ios::app);
     if (!csv) throw OutputError(csv_path, "cannot write loss history");

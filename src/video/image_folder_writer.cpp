@@ -107,7 +107,8 @@ void ImageFolderWriter::Write(const Frame& frame) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(packet_->data), packet_->size);
   av_packet_unref(packet_.get());
-  if (!out) throw OutputError(output / name, "write failed (disk full?)");
+  out.close();  // a write that fails only when the buffer is flushed must fail here too
+  if (!out) throw OutputError(output / name, "write failed (" + core::WriteFailure(errno) + ")");
 }
 
 void ImageFolderWriter::Finish() {

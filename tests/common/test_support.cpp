@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -129,6 +131,28 @@ bool RegisterSeeder(std::function<void(unsigned)> seeder) {
 
 void RunSeeders(unsigned seed) {
   for (auto& seeder : Seeders()) seeder(seed);
+}
+
+FileSizeLimit::FileSizeLimit(unsigned long long bytes) {
+  rlimit limit{};
+  getrlimit(RLIMIT_FSIZE, &limit);
+  saved_soft_limit_ = limit.rlim_cur;
+  limit.rlim_cur = static_cast<rlim_t>(bytes);
+  saved_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+  if (setrlimit(RLIMIT_FSIZE, &limit) != 0) ADD_FAILURE() << "cannot set a file size limit";
+}
+
+FileSizeLimit::~FileSizeLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_FSIZE, &limit);
+  limit.rlim_cur = static_cast<rlim_t>(saved_soft_limit_);
+  setrlimit(RLIMIT_FSIZE, &limit);
+  std::signal(SIGXFSZ, saved_handler_);
+}
+
+std::string FileSizeLimitPrefix(unsigned long long bytes) {
+  // prlimit (util-linux) counts bytes; `ulimit -f` counts 512 or 1024 by shell.
+  return "trap '' XFSZ; prlimit --fsize=" + std::to_string(bytes) + " ";
 }
 
 }  // namespace faceswap::test

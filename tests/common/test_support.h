@@ -54,6 +54,25 @@ std::filesystem::path CachedArtifact(const std::string& name,
 // Runs `faceswap ARGS` and fails the current test (with the output) unless it exits 0.
 CommandResult RunFaceswap(const std::string& args);
 
+// A file size limit (RLIMIT_FSIZE, what `ulimit -f` sets) with SIGXFSZ ignored, for as long
+// as the object lives: writes past `bytes` fail with EFBIG, as they would on a full disk.
+// Works as root and not, without mounting anything. The process keeps its own writes
+// (gtest's output is a pipe, not a file), and ctest runs every test in its own process.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(unsigned long long bytes);
+  ~FileSizeLimit();
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  unsigned long long saved_soft_limit_ = 0;
+  void (*saved_handler_)(int) = nullptr;
+};
+
+// The shell prefix that runs a command under the same limit: "trap '' XFSZ; prlimit --fsize=N ".
+std::string FileSizeLimitPrefix(unsigned long long bytes);
+
 // Seeders run before every test with the same seed; modules with their own RNG (LibTorch)
 // register one from their test files: static bool r = RegisterSeeder([](unsigned s){...});
 bool RegisterSeeder(std::function<void(unsigned)> seeder);

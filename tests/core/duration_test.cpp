@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "faceswap/core/error.h"
 
 namespace faceswap::core {
@@ -16,9 +18,11 @@ TEST(ParseDuration, AcceptsUnitsAndCombinations) {
 }
 
 TEST(ParseDuration, RejectsWhatIsNotADuration) {
-  for (const char* text : {"", "ten", "10x", "1h30", "m", "-5s"}) {
+  for (const char* text : {"", "ten", "10x", "1h30", "m", "-5s", "1.2.3m", "."}) {
     EXPECT_THROW(ParseDuration(text), UsageError) << text;
   }
+  // 306 digits of hours: a finite number, but infinitely many seconds.
+  EXPECT_THROW(ParseDuration(std::string(306, '9') + "h"), UsageError);
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <vector>
 #include <sstream>
 
 #include "faceswap/core/error.h"
@@ -64,6 +67,60 @@ TEST(FileUtil, TemporaryFileIsRemovedUnlessReleased) {
     tmp.Release();
   }
   EXPECT_TRUE(fs::exists(dir / "b.part"));
+}
+
+TEST(FileUtil, AFullDiskFailsTheWriteAndKeepsTheOldFile) {
+  const fs::path dir = test::MakeTempDir("atomic_full");
+  const fs::path file = dir / "model.json";
+  WriteFileAtomically(file, "the previous save");
+  try {
+    test::FileSizeLimit limit(4096);
+    WriteFileAtomically(file, std::string(10000, 'x'));
+    FAIL() << "a write past the limit succeeded";
+  } catch (const OutputError& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": write failed (File too large; is the disk full?)");
+  }
+  EXPECT_EQ(ReadAll(file), "the previous save");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);  // no temporary left
+}
+
+TEST(FileUtil, StagedFilesReplaceNothingUntilCommitted) {
+  const fs::path dir = test::MakeTempDir("staged");
+  WriteFileAtomically(dir / "a.json", "old a");
+  {
+    StagedFile a(dir / "a.json", "new a");
+    StagedFile b(dir / "b.json", "new b");
+    EXPECT_EQ(ReadAll(dir / "a.json"), "old a");
+    a.Commit();
+  }  // b is dropped: its temporary goes, nothing appears under its name
+  EXPECT_EQ(ReadAll(dir / "a.json"), "new a");
+  EXPECT_FALSE(fs::exists(dir / "b.json"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+}
+
+TEST(FileUtil, TemporaryNamesAreRecognisedAndStaleOnesRemoved) {
+  EXPECT_TRUE(IsTemporaryName(TemporaryPathFor("/m/weights.pt")));
+  EXPECT_TRUE(IsTemporaryName(TemporaryPathFor("/out/frames")));
+  EXPECT_TRUE(IsTemporaryName("clip.tar.tmp-12-3.gz"));
+  for (const char* name : {"weights.pt", "clip.tmp.mp4", "a.tmp-12.mp4", "a.tmp-x-1.mp4", ".tmp-1-2.mp4"}) {
+    EXPECT_FALSE(IsTemporaryName(name)) << name;
+  }
+
+  const fs::path dir = test::MakeTempDir("stale");
+  for (const char* name : {"out.mp4", "out.tmp-99999-0.mp4", "out.tmp-99999-1.mkv", "other.tmp-5-0.mp4", "keep.txt"}) {
+    std::ofstream(dir / name) << "x";
+  }
+  fs::create_directory(dir / "frames.tmp-7-0");
+  std::ofstream(dir / "frames.tmp-7-0" / "frame_000001.png") << "x";
+  EXPECT_EQ(RemoveStaleTemporariesOf(dir / "out.mp4"), 1);  // not out.*.mkv, not other.*
+  EXPECT_TRUE(fs::exists(dir / "out.tmp-99999-1.mkv"));
+  EXPECT_EQ(RemoveStaleTemporariesOf(dir / "frames/"), 1);  // a folder output's temporary folder
+  EXPECT_FALSE(fs::exists(dir / "frames.tmp-7-0"));
+  EXPECT_EQ(RemoveStaleTemporaries(dir), 2);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"keep.txt", "out.mp4"}));
 }
 
 TEST(FileUtil, RequireExistsNamesTheMissingPath) {

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
 #include "faceswap/model/swapper.h"
 #include "test_support.h"
 
@@ -125,6 +129,153 @@ TEST(Checkpoint, ModelInfoErrorsNameTheFile) {
   }
   std::ofstream(dir / kModelInfoFile) << R"({"version": 99})";
   EXPECT_THROW(LoadModelInfo(dir), ModelError);
+}
+
+std::string ReadText(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A lite model with its optimiser in a fresh folder, saved step by step.
+struct SavedModel {
+  explicit SavedModel(const std::string& name)
+      : dir(test::MakeTempDir(name)),
+        info(LiteInfo()),
+        net(CreateNetwork(info)),
+        optimizer(net->parameters(), torch::optim::AdamOptions(1e-3)),
+        faces(torch::rand({2, 3, 64, 64})) {}
+
+  // One more step, saved as `iteration`; returns how the saved weights draw `faces`.
+  torch::Tensor Save(int64_t iteration) {
+    Step(net, optimizer);
+    info.iteration = iteration;
+    SaveCheckpoint(dir, net, &optimizer, info, 3);
+    torch::NoGradGuard no_grad;
+    net->eval();
+    torch::Tensor drawn = net->Forward(faces, 0).rgb.clone();
+    net->train();
+    return drawn;
+  }
+
+  fs::path dir;
+  ModelInfo info;
+  FaceAutoencoder net;
+  torch::optim::Adam optimizer;
+  torch::Tensor faces;
+};
+
+torch::Tensor LoadAndDraw(const fs::path& dir, const torch::Tensor& faces, LoadedFrom* from = nullptr) {
+  ModelInfo info = LoadModelInfo(dir);
+  FaceAutoencoder net = CreateNetwork(info);
+  const LoadedFrom loaded = LoadCheckpoint(dir, net, nullptr, info);
+  if (from) *from = loaded;
+  torch::NoGradGuard no_grad;
+  net->eval();
+  return net->Forward(faces, 0).rgb;
+}
+
+bool HasTemporaries(const fs::path& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (core::IsTemporaryName(e.path())) return true;
+  }
+  return false;
+}
+
+TEST(Checkpoint, ASaveOnAFullDiskFailsClearlyAndKeepsThePreviousSave) {
+  SavedModel m("ckpt_full");
+  const torch::Tensor first = m.Save(10);
+  const std::string description = ReadText(m.dir / kModelInfoFile);
+  try {
+    test::FileSizeLimit limit(fs::file_size(m.dir / kWeightsFile) / 2);
+    m.Save(20);
+    FAIL() << "a save past the file size limit succeeded";
+  } catch (const OutputError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind((m.dir / kWeightsFile).string() + ": cannot write weights (", 0), 0u) << what;
+    EXPECT_NE(what.find("File too large; is the disk full?)"), std::string::npos) << what;
+  }
+  EXPECT_EQ(ReadText(m.dir / kModelInfoFile), description);
+  EXPECT_EQ(m.info.backups.size(), 1u);  // the failed save recorded nothing
+  EXPECT_FALSE(HasTemporaries(m.dir));
+  LoadedFrom from;
+  EXPECT_TRUE(torch::equal(LoadAndDraw(m.dir, m.faces, &from), first));
+  EXPECT_EQ(from.iteration, 10);
+  EXPECT_FALSE(from.backup);
+}
+
+TEST(Checkpoint, KilledBetweenItsTwoRenamesASaveLeavesThePreviousOneLoadable) {
+  // The state a kill between "weights.pt renamed" and "model.json renamed" leaves: the
+  // new weights.pt (and its unlisted backup) beside the previous model.json.
+  SavedModel m("ckpt_between");
+  const torch::Tensor first = m.Save(10);
+  const std::string description = ReadText(m.dir / kModelInfoFile);
+  m.Save(20);
+  core::WriteFileAtomically(m.dir / kModelInfoFile, description);
+
+  LoadedFrom from;
+  EXPECT_TRUE(torch::equal(LoadAndDraw(m.dir, m.faces, &from), first));
+  EXPECT_EQ(from.iteration, 10);
+  EXPECT_TRUE(from.backup);
+  // The next writer clears the unlisted backup of the save that did not finish.
+  RemoveSaveLeftovers(m.dir, LoadModelInfo(m.dir));
+  EXPECT_TRUE(fs::exists(m.dir / "backups" / "weights-00000010.pt"));
+  EXPECT_FALSE(fs::exists(m.dir / "backups" / "weights-00000020.pt"));
+}
+
+TEST(Checkpoint, AReaderWaitsOutASaveInProgressInsteadOfFallingBack) {
+  SavedModel m("ckpt_wait");
+  m.Save(10);
+  const std::string previous = ReadText(m.dir / kModelInfoFile);
+  const torch::Tensor second = m.Save(20);
+  const std::string current = ReadText(m.dir / kModelInfoFile);
+  // The reader reads the previous model.json; the save's model.json lands 30 ms later.
+  core::WriteFileAtomically(m.dir / kModelInfoFile, previous);
+  ModelInfo seen = LoadModelInfo(m.dir);
+  std::thread saver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    core::WriteFileAtomically(m.dir / kModelInfoFile, current);
+  });
+  FaceAutoencoder loaded = CreateNetwork(seen);
+  const LoadedFrom from = LoadCheckpoint(m.dir, loaded, nullptr, seen);
+  saver.join();
+  EXPECT_EQ(from.iteration, 20);
+  EXPECT_FALSE(from.backup);
+  EXPECT_TRUE(from.waited);
+  EXPECT_EQ(seen.backups.size(), 2u);  // the record of the save it loaded
+  torch::NoGradGuard no_grad;
+  loaded->eval();
+  EXPECT_TRUE(torch::equal(loaded->Forward(m.faces, 0).rgb, second));
+}
+
+TEST(Checkpoint, RemoveSaveLeftoversTakesOnlyTemporariesAndUnlistedBackups) {
+  const fs::path dir = test::MakeTempDir("ckpt_leftovers");
+  ModelInfo info = LiteInfo();
+  FaceAutoencoder net = CreateNetwork(info);
+  SaveCheckpoint(dir, net, nullptr, info, 2);
+  for (const char* name : {"weights.tmp-4242-0.pt", "model.tmp-4242-1.json", "backups/weights-00000007.pt",
+                           "backups/notes.txt", "previews/preview.tmp-4242-2.png", "loss.csv"}) {
+    fs::create_directories((dir / name).parent_path());
+    std::ofstream(dir / name) << "x";
+  }
+  RemoveSaveLeftovers(dir, info);
+  EXPECT_FALSE(HasTemporaries(dir));
+  EXPECT_FALSE(fs::exists(dir / "backups" / "weights-00000007.pt"));
+  for (const char* kept : {"backups/notes.txt", "backups/weights-00000000.pt", "loss.csv", "weights.pt", "model.json"}) {
+    EXPECT_TRUE(fs::exists(dir / kept)) << kept;
+  }
+}
+
+TEST(Checkpoint, ModelJsonMayNotNameBackupsOutsideItsFolder) {
+  const fs::path dir = test::MakeTempDir("ckpt_backup_names");
+  ModelInfo info = LiteInfo();
+  info.backups.push_back({"../../victim.txt", 1, "00"});
+  std::ofstream(dir / kModelInfoFile) << ModelInfoText(info);
+  try {
+    LoadModelInfo(dir);
+    FAIL() << "a backup outside backups/ was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("'../../victim.txt' is not a file in backups/"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Swapper, LoadsWhatTrainingSavedAndDrawsTheChosenIdentity) {

@@ -36,6 +36,9 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global);
 Command AddEvalCommand(CLI::App& app, const GlobalOptions& global);
 Command AddVerifyCommand(CLI::App& app, const GlobalOptions& global);
 
+// Registers the global options and every subcommand on `app` (what Main parses argv with).
+std::vector<Command> DefineCommandLine(CLI::App& app, GlobalOptions& global);
+
 // Builds the whole app, parses argv, runs the chosen subcommand and returns the process
 // exit code. Every faceswap::Error is caught here and printed as one line.
 int Main(int argc, char** argv);

@@ -16,6 +16,17 @@ void CommitFile(const std::filesystem::path& tmp, const std::filesystem::path& f
 // Writes `contents` to `path` through a temporary file and rename.
 void WriteFileAtomically(const std::filesystem::path& path, const std::string& contents);
 
+// True for a name TemporaryPathFor made ("out.tmp-123-0.mp4"), for any pid and counter.
+bool IsTemporaryName(const std::filesystem::path& name);
+
+// Delete what killed processes left: files and folders under temporary names. Only for a
+// place whose writers the caller has locked out (FolderLock, OutputLock), so that no live
+// writer's temporary is among them. Each returns how many it removed.
+// Every temporary directly in `dir`:
+int RemoveStaleTemporaries(const std::filesystem::path& dir);
+// Only those of one final path ("out.mp4": "out.tmp-*.mp4" beside it; "frames/": "frames.tmp-*"):
+int RemoveStaleTemporariesOf(const std::filesystem::path& final_path);
+
 // Throws InputError("path: no such file or folder") when `path` does not exist.
 void RequireExists(const std::filesystem::path& path);
 
@@ -37,5 +48,22 @@ class TemporaryFile {
   std::filesystem::path path_;
   bool released_ = false;
 };
+
+// A file's new contents written in full under a temporary name; Commit() renames it over
+// the final name. Writing it first is how a save made of several files fails on a full
+// disk before any of them is replaced. Destroyed uncommitted, it deletes the temporary.
+class StagedFile {
+ public:
+  // Throws OutputError naming `final_path` when the contents cannot be written.
+  StagedFile(const std::filesystem::path& final_path, const std::string& contents);
+  void Commit();  // throws OutputError naming the final path
+
+ private:
+  std::filesystem::path final_path_;
+  TemporaryFile tmp_;
+};
+
+// "why" for a failed write: strerror(errno), with a hint when the disk or a size limit is full.
+std::string WriteFailure(int error_number);
 
 }  // namespace faceswap::core

@@ -94,6 +94,8 @@ void StatSource(const std::filesystem::path& path, uint64_t& file_size, int64_t&
 // Throws InputError naming the file: unreadable, not JSON, wrong structure, or a version
 // this build does not know.
 AlignmentsFile LoadAlignments(const std::filesystem::path& path);
+// The same from the file's text; `path` is what the errors name.
+AlignmentsFile ParseAlignments(const std::string& text, const std::filesystem::path& path);
 // Writes atomically (temporary file + rename). Throws OutputError.
 void SaveAlignments(const AlignmentsFile& file, const std::filesystem::path& path);
 

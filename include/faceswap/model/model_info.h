@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -69,10 +70,19 @@ struct ModelInfo {
 
 // Throws ModelError naming the file: missing, not JSON, wrong version, missing fields.
 ModelInfo LoadModelInfo(const std::filesystem::path& model_dir);
+// The same from model.json's text; `file` is what the errors name.
+ModelInfo ParseModelInfo(const std::string& text, const std::filesystem::path& file);
 // Atomic (temp file + rename).
 void SaveModelInfo(const std::filesystem::path& model_dir, const ModelInfo& info);
+// The text SaveModelInfo writes.
+std::string ModelInfoText(const ModelInfo& info);
+
+// A backup's name as model.json records it: "backups/weights-<digits>.pt".
+bool IsBackupName(const std::string& file);
 
 // 64-bit FNV-1a hash of a file's bytes as 16 hex digits; InputError when unreadable.
 std::string HashFile(const std::filesystem::path& file);
+// The same of what is left to read in `in`.
+std::string HashStream(std::istream& in);
 
 }  // namespace faceswap::model
