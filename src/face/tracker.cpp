@@ -118,6 +118,7 @@ struct Tracker::Impl {
   int64_t periodic_passes = 0;  // redetections while faces were followed
   int64_t searching_passes = 0;  // plain passes while searching
   float recent_face_width = 0;   // the smallest followed face, last time one was followed
+  bool coarse_pass = false;      // the last detection ran on a scaled-down frame
   double last_seconds = std::numeric_limits<double>::quiet_NaN();
 
   struct Track {
@@ -283,6 +284,7 @@ struct Tracker::Impl {
     const int64_t runs_before = detector.cnn_runs();
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<Face> boxes = detector.DetectBoxes(frame, effort, max_side);
+    coarse_pass = max_side > 0;
     spdlog::debug("frame {}: detection ({}, effort {}, max side {}): {} faces in {:.0f} ms", stats.frames - 1,
                   searching ? "searching" : "periodic", static_cast<int>(effort), max_side, boxes.size(),
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -388,6 +390,12 @@ struct Tracker::Impl {
       if (best >= 0 && t.parked) {
         used[best] = true;  // still there: keep it, without landmarks
         t.box = boxes[best].box;
+        t.missed_detections = 0;
+      } else if (best >= 0 && t.alive && coarse_pass) {
+        // A coarse pass's box is too rough to fit from (re-anchoring on it moved extract's
+        // landmarks enough to cost eval's judge 5 of person_b's 60 real faces): it only
+        // confirms the face is still there; the full-scale passes re-anchor.
+        used[best] = true;
         t.missed_detections = 0;
       } else if (best >= 0) {
         used[best] = true;
