@@ -35,6 +35,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libopencv-dev
   libdlib-dev libdlib-data
+  libblas-dev liblapack-dev  # dlib's CMake file links libblas.so/liblapack.so; libdlib-dev lacks them
   libtorch-dev libgloo-dev libopenblas0-pthread
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
