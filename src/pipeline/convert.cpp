@@ -29,6 +29,7 @@
 #include "faceswap/pipeline/thread_budget.h"
 #include "faceswap/model/device.h"
 #include "faceswap/model/swapper.h"
+#include "faceswap/video/yuv420.h"
 
 namespace fs = std::filesystem;
 
@@ -252,6 +253,9 @@ ConvertStats Convert(const ConvertOptions& o) {
 
   video::ReaderOptions reader_options = o.reader;
   if (reader_options.threads == 0) reader_options.threads = budget.decoder;
+  // A video output is encoded from the decoded 4:2:0 pictures with only the faces' regions
+  // converted back from BGR (Frame::yuv420): the same pixels elsewhere, and less to encode.
+  reader_options.keep_yuv420 = !IsImageFile(o.output);
   video::Reader reader(o.input, reader_options);
   const video::MediaInfo& info = reader.info();
   const bool image_out = IsImageFile(o.output);
@@ -260,6 +264,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   }
   std::unique_ptr<video::Writer> writer;
   if (!image_out) writer = std::make_unique<video::Writer>(o.output, info, o.writer);
+  const bool encode_yuv420 = writer && writer->encodes_yuv420();
   const std::set<int64_t> preview = PreviewIndices(o.preview, info.frame_count);
   if (!preview.empty()) core::EnsureDirectory(PreviewDir(o.output));
 
@@ -272,7 +277,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   // the encoder busy meanwhile instead of waiting on the tracker (person_b's ad: about a
   // core idle for 3 s with a lead of 8): as many frames as fit in kLeadBytes.
   constexpr double kLeadBytes = 256.0 * 1024 * 1024;
-  const double frame_bytes = 3.0 * std::max(1, info.width) * std::max(1, info.height);
+  const double frame_bytes = (encode_yuv420 ? 4.5 : 3.0) * std::max(1, info.width) * std::max(1, info.height);
   const size_t lead = static_cast<size_t>(std::clamp(kLeadBytes / frame_bytes, 8.0, 128.0));
   core::JobQueue<video::Frame> decoded(8);
   core::JobQueue<Item> tracked(lead), swapped(16), finished(16);
@@ -300,6 +305,7 @@ ConvertStats Convert(const ConvertOptions& o) {
       while (!core::StopSignals::requested()) {
         const auto t = Clock::now();
         if (!reader.Next(frame)) break;
+        if (!encode_yuv420) frame.yuv420.release();
         t_decode.Add(t);
         if (first_index.load() < 0) first_index.store(frame.index);
         if (!decoded.Push(std::move(frame))) return;
@@ -408,10 +414,26 @@ ConvertStats Convert(const ConvertOptions& o) {
       try {
         FaceCompositor compositor(o.composite);  // this worker's buffers
         watermark::Embedder marker(mark, o.watermark);  // one per worker: it keeps the pattern
+        video::Yuv420Converter to_yuv(info.color_space);
+        std::vector<cv::Rect> regions;
         while (auto item = swapped.Pop()) {
           const auto t = Clock::now();
-          for (auto& job : item->faces) compositor.Composite(item->frame.bgr, job.face, job.aligned, job.swapped);
-          if (o.watermark.enabled && !item->faces.empty()) marker.Embed(item->frame.bgr);
+          video::Frame& frame = item->frame;
+          regions.clear();
+          for (auto& job : item->faces) {
+            regions.push_back(compositor.Composite(frame.bgr, job.face, job.aligned, job.swapped).roi);
+          }
+          const bool mark_it = o.watermark.enabled && !item->faces.empty();
+          if (!frame.yuv420.empty()) {
+            for (const cv::Rect& r : regions) to_yuv.Convert(frame.bgr, r, frame.yuv420);
+            if (mark_it) {
+              cv::Mat luma = frame.yuv420.rowRange(0, frame.bgr.rows);
+              marker.EmbedInLuma(frame.bgr, luma);
+            }
+            if (mark_it && !item->original.empty()) marker.Embed(frame.bgr);  // the preview shows it too
+          } else if (mark_it) {
+            marker.Embed(frame.bgr);
+          }
           if (!item->faces.empty()) {
             frames_with_faces++;
             faces_swapped += static_cast<int64_t>(item->faces.size());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "bgr_converter.h"
@@ -64,6 +65,32 @@ void ReaderOptions::Check() const {
   }
   if (threads < 0) throw UsageError("decoder threads must be 0 (automatic) or more");
 }
+
+namespace {
+
+// Frame::yuv420 from a decoded picture, or released where the picture is not the kind a
+// writer can take as it is (rotated, other pixel formats or range, odd sizes).
+void KeepYuv420(const AVFrame* picture, int rotation, cv::Mat& yuv420) {
+  const int w = picture->width, h = picture->height;
+  if (rotation != 0 || picture->format != AV_PIX_FMT_YUV420P || picture->color_range == AVCOL_RANGE_JPEG ||
+      w % 2 || h % 2) {
+    yuv420.release();
+    return;
+  }
+  // Reused only when nobody else holds it (a queue may still hold the last frame's).
+  const bool reusable = yuv420.u && yuv420.u->refcount == 1 && yuv420.rows == h * 3 / 2 && yuv420.cols == w &&
+                        yuv420.type() == CV_8UC1 && yuv420.isContinuous();
+  if (!reusable) yuv420 = cv::Mat(h * 3 / 2, w, CV_8UC1);
+  uint8_t* out = yuv420.data;
+  for (int plane = 0; plane < 3; ++plane) {
+    const int pw = plane ? w / 2 : w, ph = plane ? h / 2 : h;
+    for (int y = 0; y < ph; ++y, out += pw) {
+      std::memcpy(out, picture->data[plane] + static_cast<ptrdiff_t>(y) * picture->linesize[plane], pw);
+    }
+  }
+}
+
+}  // namespace
 
 struct Reader::Impl {
   fs::path input;
@@ -215,6 +242,11 @@ bool Reader::Impl::NextFromClip(Frame& frame) {
       return false;
     }
     converter.Convert(decoded.get(), rotation, frame.bgr);
+    if (options.keep_yuv420) {
+      KeepYuv420(decoded.get(), rotation, frame.yuv420);
+    } else {
+      frame.yuv420.release();
+    }
     frame.index = next_index++;
     frame.pts = pts;
     frame.seconds = seconds;

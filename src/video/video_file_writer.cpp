@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -316,6 +317,7 @@ class VideoFileWriter : public Writer::Impl {
   ~VideoFileWriter() override;
   void Write(const Frame& frame) override;
   void Finish() override;
+  bool EncodesYuv420() const override { return encoder_->pix_fmt == AV_PIX_FMT_YUV420P; }
 
  private:
   void Encode(AVFrame* frame);  // nullptr flushes
@@ -483,6 +485,24 @@ void VideoFileWriter::Write(const Frame& frame) {
   last_pts_ = pts;
   last_frame_seconds_ = pts * av_q2d(encoder_->time_base);
 
+  // A kept 4:2:0 picture of the output's size and format is encoded as it is: no BGR round
+  // trip for the pixels nobody changed (Frame::yuv420).
+  if (!frame.yuv420.empty() && encoder_->pix_fmt == AV_PIX_FMT_YUV420P && frame.yuv420.cols == width &&
+      frame.yuv420.rows == height * 3 / 2 && frame.bgr.cols == width && frame.bgr.rows == height &&
+      frame.yuv420.isContinuous()) {
+    if (av_frame_make_writable(yuv_.get()) < 0) throw std::bad_alloc();
+    const uint8_t* in = frame.yuv420.data;
+    for (int plane = 0; plane < 3; ++plane) {
+      const int pw = plane ? width / 2 : width, ph = plane ? height / 2 : height;
+      for (int y = 0; y < ph; ++y, in += pw) {
+        std::memcpy(yuv_->data[plane] + static_cast<ptrdiff_t>(y) * yuv_->linesize[plane], in, pw);
+      }
+    }
+    yuv_->pts = pts;
+    Encode(yuv_.get());
+    if (audio_) audio_->WriteUntil(last_frame_seconds_);
+    return;
+  }
   // Cropping odd sizes: convert only the even top-left part (the same data pointer works).
   const int src_width = frame.bgr.cols == source_.width ? width : frame.bgr.cols;
   const int src_height = frame.bgr.rows == source_.height ? height : frame.bgr.rows;

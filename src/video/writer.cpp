@@ -36,6 +36,7 @@ void Writer::Write(const Frame& frame) {
 }
 
 void Writer::Finish() { impl_->Finish(); }
+bool Writer::encodes_yuv420() const { return impl_->EncodesYuv420(); }
 const std::filesystem::path& Writer::output() const { return impl_->output; }
 int64_t Writer::frames_written() const { return impl_->frames_written; }
 int Writer::width() const { return impl_->width; }

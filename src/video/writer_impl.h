@@ -13,6 +13,7 @@ struct Writer::Impl {
   virtual ~Impl() = default;
   virtual void Write(const Frame& frame) = 0;
   virtual void Finish() = 0;
+  virtual bool EncodesYuv420() const { return false; }
 
   std::filesystem::path output;
   int64_t frames_written = 0;

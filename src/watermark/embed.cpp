@@ -80,6 +80,8 @@ struct Embedder::Impl {
   std::vector<uint8_t> block_gain;  // per block, in 1/kGainOne grey levels
   std::vector<uint8_t> gain_rows;   // blocks_y x 3 width: gains interpolated along x
   std::vector<uint8_t> row_gain;    // 3 width: one row's gains
+  std::vector<int8_t> pattern_luma;    // tile rows x width: the pattern once per pixel
+  std::vector<uint8_t> gain_rows_luma; // blocks_y x width: gains for limited-range luma
 
   void Prepare(cv::Size frame) {
     size = frame;
@@ -99,6 +101,8 @@ struct Embedder::Impl {
         out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = static_cast<int8_t>(v);
       }
     }
+    pattern_luma.resize(static_cast<size_t>(tile) * frame.width);
+    for (size_t i = 0; i < pattern_luma.size(); ++i) pattern_luma[i] = pattern[3 * i];
     blocks_x = (frame.width + kBlock - 1) / kBlock;
     blocks_y = (frame.height + kBlock - 1) / kBlock;
     column_lerp.resize(frame.width);
@@ -111,6 +115,7 @@ struct Embedder::Impl {
     block_gain.assign(sum.size(), 0);
     block_share.assign(sum.size(), 0);
     gain_rows.assign(static_cast<size_t>(blocks_y) * n, 0);
+    gain_rows_luma.assign(static_cast<size_t>(blocks_y) * frame.width, 0);
     row_gain.assign(n, 0);
   }
 
@@ -152,13 +157,19 @@ struct Embedder::Impl {
     for (size_t b = 0; b < sum.size(); ++b) {
       block_gain[b] = static_cast<uint8_t>(std::min(255l, std::lround(block_share[b] * scale)));
     }
+  }
+
+  // The block gains interpolated along x, for each block row: per channel byte of BGR
+  // (`channels` 3), or per pixel (1), times `scale`.
+  void InterpolateGains(int channels, double scale, std::vector<uint8_t>& rows) const {
     for (int by = 0; by < blocks_y; ++by) {
       const uint8_t* g = &block_gain[static_cast<size_t>(by) * blocks_x];
-      uint8_t* out = &gain_rows[static_cast<size_t>(by) * 3 * size.width];
+      uint8_t* out = &rows[static_cast<size_t>(by) * channels * size.width];
       for (int x = 0; x < size.width; ++x) {
         const Lerp& l = column_lerp[x];
-        out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = static_cast<uint8_t>(
-            (g[l.first] * (kLerpOne - l.weight) + g[l.second] * l.weight + kLerpOne / 2) >> kLerpBits);
+        const double v = (g[l.first] * (kLerpOne - l.weight) + g[l.second] * l.weight) / double{kLerpOne};
+        const auto gain = static_cast<uint8_t>(std::min(255l, std::lround(v * scale)));
+        for (int c = 0; c < channels; ++c) out[channels * x + c] = gain;
       }
     }
   }
@@ -166,17 +177,20 @@ struct Embedder::Impl {
   // One pass over the frame's bytes. The pattern and the gains are kept three times wide
   // (one value per channel byte) and in 8 bits, so both loops run over contiguous bytes in
   // 16-bit lanes and vectorise; the row's gains are interpolated first, in their own loop.
-  void AddPattern(cv::Mat& bgr) {
-    const int n = 3 * size.width;
+  // `image` is the BGR frame (channels 3, with `pattern` and `gain_rows`) or its luma plane
+  // (channels 1, with `pattern_luma` and `gain_rows_luma`).
+  void AddPattern(cv::Mat& image, int channels, const std::vector<int8_t>& pattern_rows,
+                  const std::vector<uint8_t>& gains) {
+    const int n = channels * size.width;
     uint8_t* __restrict g = row_gain.data();
     for (int y = 0; y < size.height; ++y) {
       const Lerp& l = row_lerp[y];
-      const uint8_t* __restrict g0 = &gain_rows[static_cast<size_t>(l.first) * n];
-      const uint8_t* __restrict g1 = &gain_rows[static_cast<size_t>(l.second) * n];
+      const uint8_t* __restrict g0 = &gains[static_cast<size_t>(l.first) * n];
+      const uint8_t* __restrict g1 = &gains[static_cast<size_t>(l.second) * n];
       const uint16_t w1 = static_cast<uint16_t>(l.weight), w0 = static_cast<uint16_t>(kLerpOne - l.weight);
       for (int i = 0; i < n; ++i) g[i] = static_cast<uint8_t>(static_cast<uint16_t>(g0[i] * w0 + g1[i] * w1 + kLerpOne / 2) >> kLerpBits);
-      const int8_t* __restrict pat = &pattern[static_cast<size_t>(y % tile) * n];
-      uint8_t* __restrict p = bgr.ptr<uint8_t>(y);
+      const int8_t* __restrict pat = &pattern_rows[static_cast<size_t>(y % tile) * n];
+      uint8_t* __restrict p = image.ptr<uint8_t>(y);
       for (int i = 0; i < n; ++i) {
         const int16_t d = static_cast<int16_t>((pat[i] * static_cast<int16_t>(g[i]) + kDeltaOne / 2) >> kDeltaBits);
         const int16_t v = static_cast<int16_t>(p[i] + d);
@@ -201,7 +215,23 @@ bool Embedder::Embed(cv::Mat& bgr) {
   if (bgr.size() != impl_->size) impl_->Prepare(bgr.size());
   if (impl_->tile == 0) return false;
   impl_->MeasureBlocks(bgr);
-  impl_->AddPattern(bgr);
+  impl_->InterpolateGains(3, 1.0, impl_->gain_rows);
+  impl_->AddPattern(bgr, 3, impl_->pattern, impl_->gain_rows);
+  return true;
+}
+
+bool Embedder::EmbedInLuma(const cv::Mat& bgr, cv::Mat& luma) {
+  if (bgr.type() != CV_8UC3) throw std::invalid_argument("watermark::EmbedInLuma needs an 8-bit BGR frame");
+  if (luma.type() != CV_8UC1 || luma.size() != bgr.size()) {
+    throw std::invalid_argument("watermark::EmbedInLuma needs a luma plane of the frame's size");
+  }
+  if (bgr.size() != impl_->size) impl_->Prepare(bgr.size());
+  if (impl_->tile == 0) return false;
+  impl_->MeasureBlocks(bgr);
+  // Adding d to B, G and R adds d * (Kr + Kg + Kb) = d to full-range luma, and 219/255 of
+  // it to limited-range (16-235) luma (ITU-R BT.601/BT.709 quantisation).
+  impl_->InterpolateGains(1, 219.0 / 255.0, impl_->gain_rows_luma);
+  impl_->AddPattern(luma, 1, impl_->pattern_luma, impl_->gain_rows_luma);
   return true;
 }
 

@@ -59,8 +59,11 @@ std::string Probe(const fs::path& file, const std::string& entries, const std::s
 // empty), and into `marked` the same with every frame carrying the invisible watermark that
 // convert adds to the frames it swaps with `model`: outside the faces, convert's output is
 // that, not the plain transcode (the mark changes the whole frame, by 43 dB PSNR).
+// Like convert, it encodes the decoded 4:2:0 pictures and marks their luma (Frame::yuv420).
 void Transcode(const fs::path& clip, const fs::path& model, const fs::path& plain, const fs::path& marked) {
-  video::Reader reader(clip);
+  video::ReaderOptions keep;
+  keep.keep_yuv420 = true;
+  video::Reader reader(clip, keep);
   std::unique_ptr<video::Writer> plain_writer;
   if (!plain.empty()) plain_writer = std::make_unique<video::Writer>(plain, reader.info());
   video::Writer marked_writer(marked, reader.info());
@@ -68,7 +71,12 @@ void Transcode(const fs::path& clip, const fs::path& model, const fs::path& plai
   video::Frame frame;
   while (reader.Next(frame)) {
     if (plain_writer) plain_writer->Write(frame);
-    embedder.Embed(frame.bgr);
+    if (frame.yuv420.empty()) {
+      embedder.Embed(frame.bgr);
+    } else {
+      cv::Mat luma = frame.yuv420.rowRange(0, frame.bgr.rows);
+      embedder.EmbedInLuma(frame.bgr, luma);
+    }
     marked_writer.Write(frame);
   }
   if (plain_writer) plain_writer->Finish();

@@ -9,6 +9,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/video/reader.h"
+#include "faceswap/video/yuv420.h"
 #include "video_test_util.h"
 
 namespace fs = std::filesystem;
@@ -251,6 +252,69 @@ TEST(Writer, UnfinishedOrEmptyOutputLeavesNothingBehind) {
   Writer empty(dir / "empty.mp4", reader.info());
   EXPECT_THROW(empty.Finish(), OutputError);
   EXPECT_FALSE(fs::exists(dir / "empty.mp4"));
+}
+
+TEST(Writer, KeptYuv420IsEncodedAsDecodedAndChangedRegionsComeOver) {
+  // convert's path: frames keep their decoded 4:2:0 picture; only a changed region is
+  // converted back from BGR. With x264 lossless (crf 0) the output must hold the source's
+  // exact pixels everywhere else, and the change inside the region.
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path dir = MakeTempDir("writer_yuv420");
+  ReaderOptions read;
+  read.end_seconds = 0.3;
+  read.keep_yuv420 = true;
+  WriterOptions lossless;
+  lossless.crf = 0;
+  const cv::Rect painted(101, 57, 90, 61);  // odd corner: grown to even bounds
+  std::vector<cv::Mat> sources;
+  {
+    Reader reader(clip, read);
+    Writer writer(dir / "out.mkv", reader.info(), lossless);
+    EXPECT_TRUE(writer.encodes_yuv420());
+    faceswap::video::Yuv420Converter to_yuv(reader.info().color_space);
+    Frame frame;
+    while (reader.Next(frame)) {
+      ASSERT_FALSE(frame.yuv420.empty()) << "the shared clips are limited-range 4:2:0";
+      ASSERT_EQ(frame.yuv420.rows, frame.bgr.rows * 3 / 2);
+      sources.push_back(frame.yuv420.clone());
+      if (frame.index == 2) {
+        frame.bgr(painted).setTo(cv::Scalar(40, 200, 90));
+        to_yuv.Convert(frame.bgr, painted, frame.yuv420);
+      }
+      writer.Write(frame);
+    }
+    writer.Finish();
+  }
+  ASSERT_EQ(sources.size(), 9u);
+  ReaderOptions back_options;
+  back_options.keep_yuv420 = true;
+  Reader back(dir / "out.mkv", back_options);
+  Frame frame;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    ASSERT_TRUE(back.Next(frame));
+    ASSERT_FALSE(frame.yuv420.empty());
+    cv::Mat outside = cv::Mat::ones(frame.bgr.size(), CV_8UC1);
+    if (i == 2) {
+      // The converter rounds regions up to 32 pixels; beyond that nothing may change.
+      cv::Rect grown(painted.x - 40, painted.y - 40, painted.width + 80, painted.height + 80);
+      outside(grown).setTo(0);
+      const cv::Scalar mean = cv::mean(frame.bgr(painted));
+      EXPECT_NEAR(mean[0], 40, 3);
+      EXPECT_NEAR(mean[1], 200, 3);
+      EXPECT_NEAR(mean[2], 90, 3);
+    }
+    cv::Mat y_diff;
+    cv::absdiff(frame.yuv420.rowRange(0, frame.bgr.rows), sources[i].rowRange(0, frame.bgr.rows), y_diff);
+    EXPECT_EQ(cv::countNonZero(y_diff & outside), 0) << "frame " << i << ": luma as decoded";
+    if (i != 2) EXPECT_EQ(cv::norm(frame.yuv420, sources[i], cv::NORM_INF), 0.0) << "frame " << i;
+  }
+  EXPECT_FALSE(back.Next(frame));
+
+  // Image folders write BGR; a reader not asked keeps no 4:2:0 picture.
+  Reader plain(clip, ReaderOptions{});
+  EXPECT_FALSE(Writer(dir / "frames", plain.info()).encodes_yuv420());
+  ASSERT_TRUE(plain.Next(frame));
+  EXPECT_TRUE(frame.yuv420.empty());
 }
 
 TEST(Writer, ImageFolderOutputRoundTripsExactlyAsPng) {

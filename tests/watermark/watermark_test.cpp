@@ -131,6 +131,38 @@ TEST(Embed, AnEmbedderMarksFramesOfChangingSizesLikeSingleCalls) {
   }
 }
 
+TEST(Embed, InLumaMakesTheLumaChangeOfEmbed) {
+  // convert marks frames it encodes from their 4:2:0 picture in that picture's Y plane: the
+  // result must be what marking the BGR frame and converting it gives (OpenCV's I420 is
+  // BT.601 limited range, as the shared clips are), and it must read as marked.
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
+  Embedder embedder(Sample());
+  for (const cv::Mat& frame : ClipFrames(clip_b, 3)) {
+    cv::Mat marked = frame.clone(), marked_i420, i420;
+    embedder.Embed(marked);
+    cv::cvtColor(marked, marked_i420, cv::COLOR_BGR2YUV_I420);
+    cv::cvtColor(frame, i420, cv::COLOR_BGR2YUV_I420);
+    cv::Mat luma = i420.rowRange(0, frame.rows);
+    ASSERT_TRUE(embedder.EmbedInLuma(frame, luma));
+    cv::Mat diff;
+    cv::absdiff(luma, marked_i420.rowRange(0, frame.rows), diff);
+    // Two roundings (of the change, and of the converted pixel) differ by at most 1, except
+    // where Embed clipped a channel at 0 or 255 (which also moves that pixel's chroma).
+    EXPECT_GT(cv::countNonZero(diff <= 1), static_cast<int>(0.995 * frame.total()));
+    EXPECT_GT(cv::countNonZero(diff == 0), static_cast<int>(0.6 * frame.total()));
+    cv::Mat chroma_diff;
+    cv::absdiff(i420.rowRange(frame.rows, i420.rows), marked_i420.rowRange(frame.rows, i420.rows), chroma_diff);
+    EXPECT_GT(cv::countNonZero(chroma_diff == 0), static_cast<int>(0.995 * chroma_diff.total()));
+    cv::Mat back;
+    cv::cvtColor(i420, back, cv::COLOR_YUV2BGR_I420);
+    ExpectFound(Detect(back), "luma-marked frame");
+  }
+  cv::Mat small(100, 200, CV_8UC3, cv::Scalar(90, 120, 150)), small_luma(100, 200, CV_8UC1, cv::Scalar(100));
+  EXPECT_FALSE(embedder.EmbedInLuma(small, small_luma));
+  cv::Mat wrong(50, 50, CV_8UC1);
+  EXPECT_THROW(embedder.EmbedInLuma(ClipFrames(clip_b, 1).front(), wrong), std::invalid_argument);
+}
+
 TEST(Embed, OptionsAreChecked) {
   EmbedOptions o;
   EXPECT_NO_THROW(o.Check());

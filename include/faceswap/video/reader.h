@@ -24,6 +24,7 @@ struct ReaderOptions {
   double start_seconds = 0.0;             // seek here first (--start)
   std::optional<double> end_seconds;      // stop before frames at or after this (--end)
   int threads = 0;                        // decoder threads, 0: FFmpeg picks (all cores)
+  bool keep_yuv420 = false;               // also fill Frame::yuv420 where the stream allows
   void Check() const;                     // throws UsageError
 };
 

@@ -60,12 +60,18 @@ class Writer {
   Writer& operator=(Writer&&) noexcept;
 
   // Encodes one frame (BGR, any size: it is scaled to the output size when it differs).
+  // A frame with a kept 4:2:0 picture of the output's size is encoded from that picture
+  // instead (encodes_yuv420).
   // frame.pts is in the source's time base; the first frame written becomes time 0.
   void Write(const Frame& frame);
 
   // Flushes the encoder, finishes the audio, writes the trailer and renames the result into
   // place. Throws OutputError when nothing was written or writing failed (nothing is left).
   void Finish();
+
+  // Whether Write encodes a frame's kept 4:2:0 picture (Frame::yuv420) rather than its BGR
+  // one: video files whose encoder takes 4:2:0 (libx264 does). Image folders write BGR.
+  bool encodes_yuv420() const;
 
   const std::filesystem::path& output() const;
   int64_t frames_written() const;

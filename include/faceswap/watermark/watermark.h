@@ -51,6 +51,11 @@ class Embedder {
   // Adds the mark to an 8-bit BGR frame in place. Returns false (frame untouched) when the
   // frame is too small to carry it (shorter side under 128 pixels).
   bool Embed(cv::Mat& bgr);
+  // The same mark for a frame that is encoded from its limited-range 4:2:0 picture
+  // (video::Frame::yuv420): measured on `bgr` as Embed measures it, and added to `luma`
+  // (that picture's Y plane, CV_8UC1 of bgr's size) as the change Embed would make to the
+  // frame's luma. `bgr` is not changed.
+  bool EmbedInLuma(const cv::Mat& bgr, cv::Mat& luma);
 
  private:
   struct Impl;
