@@ -283,6 +283,7 @@ void Reader::Impl::CheckClipEndedWhole() {
 }
 
 bool Reader::Impl::NextFromImages(Frame& frame) {
+  frame.yuv420.release();  // images come as BGR only
   if (next_image >= images.size()) {
     finished = true;
     return false;
