@@ -6,10 +6,10 @@
 
 namespace faceswap::video::detail {
 
-void PrepareExclusiveBgr(cv::Mat& mat, int rows, int cols) {
+void PrepareExclusive(cv::Mat& mat, int rows, int cols, int type) {
   const bool reusable = mat.data && mat.u && mat.u->refcount == 1 && mat.rows == rows &&
-                        mat.cols == cols && mat.type() == CV_8UC3 && mat.isContinuous();
-  if (!reusable) mat = cv::Mat(rows, cols, CV_8UC3);
+                        mat.cols == cols && mat.type() == type && mat.isContinuous();
+  if (!reusable) mat = cv::Mat(rows, cols, type);
 }
 
 void BgrConverter::Convert(const AVFrame* frame, int rotation_degrees, cv::Mat& out) {
@@ -36,9 +36,9 @@ void BgrConverter::Convert(const AVFrame* frame, int rotation_degrees, cv::Mat& 
   }
   cv::Mat* target = &out;
   if (rotation_degrees == 0) {
-    PrepareExclusiveBgr(out, frame->height, frame->width);
+    PrepareExclusive(out, frame->height, frame->width);
   } else {
-    PrepareExclusiveBgr(unrotated_, frame->height, frame->width);
+    PrepareExclusive(unrotated_, frame->height, frame->width);
     target = &unrotated_;
   }
   uint8_t* dst_data[4] = {target->data, nullptr, nullptr, nullptr};
@@ -46,7 +46,7 @@ void BgrConverter::Convert(const AVFrame* frame, int rotation_degrees, cv::Mat& 
   sws_scale(sws_.get(), frame->data, frame->linesize, 0, frame->height, dst_data, dst_stride);
   if (rotation_degrees == 0) return;
   const bool quarter = rotation_degrees == 90 || rotation_degrees == 270;
-  PrepareExclusiveBgr(out, quarter ? frame->width : frame->height, quarter ? frame->height : frame->width);
+  PrepareExclusive(out, quarter ? frame->width : frame->height, quarter ? frame->height : frame->width);
   const int code = rotation_degrees == 90    ? cv::ROTATE_90_CLOCKWISE
                    : rotation_degrees == 180 ? cv::ROTATE_180
                                              : cv::ROTATE_90_COUNTERCLOCKWISE;

@@ -20,7 +20,7 @@ class BgrConverter {
   cv::Mat unrotated_;  // scratch for frames that need turning
 };
 
-// Makes `mat` an unshared, continuous rows x cols CV_8UC3 buffer, reusing it when possible.
-void PrepareExclusiveBgr(cv::Mat& mat, int rows, int cols);
+// Makes `mat` an unshared, continuous rows x cols buffer of `type`, reusing it when possible.
+void PrepareExclusive(cv::Mat& mat, int rows, int cols, int type = CV_8UC3);
 
 }  // namespace faceswap::video::detail

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
 #include "bgr_converter.h"
@@ -15,6 +14,7 @@
 
 extern "C" {
 #include <libavutil/display.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -77,17 +77,9 @@ void KeepYuv420(const AVFrame* picture, int rotation, cv::Mat& yuv420) {
     yuv420.release();
     return;
   }
-  // Reused only when nobody else holds it (a queue may still hold the last frame's).
-  const bool reusable = yuv420.u && yuv420.u->refcount == 1 && yuv420.rows == h * 3 / 2 && yuv420.cols == w &&
-                        yuv420.type() == CV_8UC1 && yuv420.isContinuous();
-  if (!reusable) yuv420 = cv::Mat(h * 3 / 2, w, CV_8UC1);
-  uint8_t* out = yuv420.data;
-  for (int plane = 0; plane < 3; ++plane) {
-    const int pw = plane ? w / 2 : w, ph = plane ? h / 2 : h;
-    for (int y = 0; y < ph; ++y, out += pw) {
-      std::memcpy(out, picture->data[plane] + static_cast<ptrdiff_t>(y) * picture->linesize[plane], pw);
-    }
-  }
+  detail::PrepareExclusive(yuv420, h * 3 / 2, w, CV_8UC1);  // a queue may still hold the last one
+  av_image_copy_to_buffer(yuv420.data, static_cast<int>(yuv420.total()), picture->data, picture->linesize,
+                          AV_PIX_FMT_YUV420P, w, h, 1);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +13,7 @@
 
 extern "C" {
 #include <libavutil/audio_fifo.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
@@ -320,6 +320,7 @@ class VideoFileWriter : public Writer::Impl {
   bool EncodesYuv420() const override { return encoder_->pix_fmt == AV_PIX_FMT_YUV420P; }
 
  private:
+  void ConvertBgr(const Frame& frame);  // frame.bgr into yuv_, scaled to the output size
   void Encode(AVFrame* frame);  // nullptr flushes
 
   MediaInfo source_;
@@ -487,22 +488,26 @@ void VideoFileWriter::Write(const Frame& frame) {
 
   // A kept 4:2:0 picture of the output's size and format is encoded as it is: no BGR round
   // trip for the pixels nobody changed (Frame::yuv420).
-  if (!frame.yuv420.empty() && encoder_->pix_fmt == AV_PIX_FMT_YUV420P && frame.yuv420.cols == width &&
-      frame.yuv420.rows == height * 3 / 2 && frame.bgr.cols == width && frame.bgr.rows == height &&
-      frame.yuv420.isContinuous()) {
-    if (av_frame_make_writable(yuv_.get()) < 0) throw std::bad_alloc();
-    const uint8_t* in = frame.yuv420.data;
-    for (int plane = 0; plane < 3; ++plane) {
-      const int pw = plane ? width / 2 : width, ph = plane ? height / 2 : height;
-      for (int y = 0; y < ph; ++y, in += pw) {
-        std::memcpy(yuv_->data[plane] + static_cast<ptrdiff_t>(y) * yuv_->linesize[plane], in, pw);
-      }
-    }
-    yuv_->pts = pts;
-    Encode(yuv_.get());
-    if (audio_) audio_->WriteUntil(last_frame_seconds_);
-    return;
+  const bool as_kept = !frame.yuv420.empty() && encoder_->pix_fmt == AV_PIX_FMT_YUV420P &&
+                       frame.yuv420.cols == width && frame.yuv420.rows == height * 3 / 2 &&
+                       frame.bgr.cols == width && frame.bgr.rows == height && frame.yuv420.isContinuous();
+  // The encoder may still hold a reference to the last frame's buffer (lookahead).
+  if (av_frame_make_writable(yuv_.get()) < 0) throw std::bad_alloc();
+  if (as_kept) {
+    uint8_t* planes[4];
+    int strides[4];
+    av_image_fill_arrays(planes, strides, frame.yuv420.data, AV_PIX_FMT_YUV420P, width, height, 1);
+    av_image_copy(yuv_->data, yuv_->linesize, const_cast<const uint8_t**>(planes), strides, AV_PIX_FMT_YUV420P,
+                  width, height);
+  } else {
+    ConvertBgr(frame);
   }
+  yuv_->pts = pts;
+  Encode(yuv_.get());
+  if (audio_) audio_->WriteUntil(last_frame_seconds_);
+}
+
+void VideoFileWriter::ConvertBgr(const Frame& frame) {
   // Cropping odd sizes: convert only the even top-left part (the same data pointer works).
   const int src_width = frame.bgr.cols == source_.width ? width : frame.bgr.cols;
   const int src_height = frame.bgr.rows == source_.height ? height : frame.bgr.rows;
@@ -515,14 +520,9 @@ void VideoFileWriter::Write(const Frame& frame) {
     sws_src_width_ = src_width;
     sws_src_height_ = src_height;
   }
-  // The encoder may still hold a reference to the last frame's buffer (lookahead).
-  if (av_frame_make_writable(yuv_.get()) < 0) throw std::bad_alloc();
   const uint8_t* src_data[4] = {frame.bgr.data, nullptr, nullptr, nullptr};
   const int src_stride[4] = {static_cast<int>(frame.bgr.step[0]), 0, 0, 0};
   sws_scale(sws_.get(), src_data, src_stride, 0, src_height, yuv_->data, yuv_->linesize);
-  yuv_->pts = pts;
-  Encode(yuv_.get());
-  if (audio_) audio_->WriteUntil(last_frame_seconds_);
 }
 
 void VideoFileWriter::Encode(AVFrame* frame) {
