@@ -14,6 +14,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/face/model_files.h"
+#include "landmark_predictor.h"
 
 namespace faceswap::face {
 namespace {
@@ -71,7 +72,7 @@ void DetectorOptions::Check() const {
 struct Detector::Impl {
   DetectorOptions options;
   dlib::frontal_face_detector hog;
-  dlib::shape_predictor predictor;
+  LandmarkPredictor predictor;
   // Scratch buffers reused from frame to frame.
   cv::Mat small;
   cv::Mat gray;
@@ -144,7 +145,7 @@ Detector::Detector(const DetectorOptions& options) : impl_(std::make_unique<Impl
   // 95 MB landmark model (~0.9 s): side by side, as the second core is idle at start-up.
   std::future<dlib::frontal_face_detector> hog = std::async(std::launch::async, [] { return dlib::get_frontal_face_detector(); });
   try {
-    dlib::deserialize(model.string()) >> impl_->predictor;
+    impl_->predictor.Load(model);
   } catch (const std::exception& e) {
     throw InputError(model, std::string("not a dlib shape predictor model (") + e.what() + ")");
   }
