@@ -71,6 +71,7 @@ constexpr float kReturningFace = 0.6f;
 constexpr int64_t kRetryEvery = 5;
 constexpr int64_t kSmallEveryMax = 30;
 constexpr int64_t kCnnEveryMax = 160;
+constexpr float kMatchIoU = 0.3f;  // a detection and a track overlap at least this much to match
 
 class Backoff {
  public:
@@ -251,6 +252,13 @@ struct Tracker::Impl {
     return scale < 1.0 ? std::max(160, static_cast<int>(std::lround(full * scale))) : 0;
   }
 
+  // Whether a detector box lies on a face that is followed or parked (the overlap Redetect
+  // matches by).
+  bool Known(const cv::Rect2f& box) const {
+    return std::any_of(tracks.begin(), tracks.end(),
+                       [&](const Track& t) { return (t.alive || t.parked) && IoU(t.box, box) > kMatchIoU; });
+  }
+
   // The detector's boxes, with the effort the rules above allow.
   std::vector<Face> DetectBoxes(const cv::Mat& frame) {
     const bool searching =
@@ -293,7 +301,13 @@ struct Tracker::Impl {
       spdlog::debug("frame {}: HOG found no face, the CNN {}", stats.frames - 1,
                     boxes.empty() ? "none either" : std::to_string(boxes.size()));
     }
-    if (!boxes.empty()) {
+    // A search looks for faces not followed yet (or lost this frame): boxes on faces that are
+    // followed or parked are not what it looks for, so they count as a miss for the slower
+    // passes' back-offs (person_a's split screen: 12 frames in a row of ~80 ms upsampled
+    // passes that found only the parked strangers).
+    const bool found = searching ? std::any_of(boxes.begin(), boxes.end(), [&](const Face& b) { return !Known(b.box); })
+                                 : !boxes.empty();
+    if (found) {
       small_backoff.Reset();
       if (searching) cnn_backoff.Reset();
     } else {
@@ -315,11 +329,24 @@ struct Tracker::Impl {
     cnn_backoff.Tick();
     small_backoff.Tick();
 
-    // With no face followed (none yet, or only parked ones) every frame is searched.
-    const bool following = std::any_of(tracks.begin(), tracks.end(), [](const Track& t) { return !t.parked; });
-    bool detect = !following || ++frames_since_detection >= options.redetect_every;
+    // With no face in view every frame is searched. Faces in view, followed or parked, are
+    // redetected every redetect_every frames, which is also when faces that came in since
+    // are found.
+    bool detect = tracks.empty() || ++frames_since_detection >= options.redetect_every;
     for (Track& t : tracks) {
-      if (t.parked) continue;
+      if (t.parked) {
+        // Not refitted, but looked at: its patch at the landmarks it had when last seen. A cut
+        // or the face leaving drops the match, and then the frame is searched at once (as for
+        // a lost followed face) instead of at the next periodic redetection.
+        Patch(frame, t.raw, patch32);
+        if (Appearance(patch32, t.reference_patch) < options.min_appearance) {
+          t.alive = false;
+          detect = true;
+          cnn_backoff.Reset();
+          small_backoff.Reset();
+        }
+        continue;
+      }
       if (options.redetect_every == 1) {
         // No tracking: every frame is detected afresh; tracks only carry ids and filters.
         t.alive = false;
@@ -371,7 +398,7 @@ struct Tracker::Impl {
     // Greedy matching of tracks to detections by overlap.
     for (Track& t : tracks) {
       int best = -1;
-      float best_iou = 0.3f;
+      float best_iou = kMatchIoU;
       for (size_t j = 0; j < boxes.size(); ++j) {
         if (used[j]) continue;
         const float iou = IoU(t.box, boxes[j].box);
@@ -380,17 +407,22 @@ struct Tracker::Impl {
           best = static_cast<int>(j);
         }
       }
+      Landmarks refound{};
       if (best >= 0 && (!t.alive || t.parked)) {
         // A lost or parked track is taken up again only by a face that still looks like it
         // (a cut to another person at the same place starts a new track).
-        const Face fitted = detector.FitLandmarks(frame, boxes[best].box);
-        Patch(frame, fitted.points, patch32);
+        refound = detector.FitLandmarks(frame, boxes[best].box).points;
+        Patch(frame, refound, patch32);
         if (Appearance(patch32, t.reference_patch) < options.min_appearance) best = -1;
       }
       if (best >= 0 && t.parked) {
-        used[best] = true;  // still there: keep it, without landmarks
+        // Still there: keep it parked, with the landmarks its per-frame look uses brought up
+        // to date (a parked face that moves is not taken for one that left).
+        used[best] = true;
         t.box = boxes[best].box;
+        t.raw = refound;
         t.missed_detections = 0;
+        t.alive = true;
       } else if (best >= 0 && t.alive && coarse_pass) {
         // A coarse pass's box is too rough to fit from (re-anchoring on it moved extract's
         // landmarks enough to cost eval's judge 5 of person_b's 60 real faces): it only

@@ -234,5 +234,35 @@ TEST(Tracker, ParkedFaceIsNotFollowedNorStartedAgain) {
   EXPECT_EQ(tracker.parked_tracks(), 0);
 }
 
+TEST(Tracker, OnlyParkedFacesInViewAreRedetectedPeriodicallyAndACutIsSeenAtOnce) {
+  // Everybody in view parked (convert: strangers only): the frames are not searched one by
+  // one, only redetected every redetect_every frames, yet a cut away from them is searched
+  // in the frame it happens.
+  FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
+  video::Reader reader(two);
+  video::Frame frame;
+  ASSERT_TRUE(reader.Next(frame));
+  face::DetectorOptions hog;
+  hog.kind = face::DetectorKind::kHog;
+  const face::TrackerOptions options;
+  face::Tracker tracker(options, hog);
+  const auto first = tracker.Update(frame.bgr, 0.0);
+  ASSERT_EQ(first.size(), 2u);
+  for (const auto& f : first) tracker.Park(f.track_id);
+  const int64_t start = tracker.stats().detections;
+  const int frames = 4 * options.redetect_every;
+  for (int i = 1; i <= frames; ++i) {
+    EXPECT_TRUE(tracker.Update(frame.bgr, i / 30.0).empty()) << "frame " << i;
+    ASSERT_EQ(tracker.parked_tracks(), 2) << "frame " << i;
+  }
+  EXPECT_EQ(tracker.stats().detections - start, frames / options.redetect_every);
+
+  const cv::Mat cut(frame.bgr.size(), CV_8UC3, cv::Scalar(90, 90, 90));
+  const int64_t before_cut = tracker.stats().detections;
+  tracker.Update(cut, (frames + 1) / 30.0);
+  EXPECT_EQ(tracker.stats().detections, before_cut + 1);
+  EXPECT_EQ(tracker.parked_tracks(), 0);
+}
+
 }  // namespace
 }  // namespace faceswap::test

@@ -87,9 +87,12 @@ class Tracker {
   void Reset();
 
   // Stops following a face whose landmarks are not needed any more (convert: a person it
-  // leaves alone), which then costs nothing per frame: Update no longer refits nor returns
-  // it, but detections on it are still matched to it by overlap, so it does not come back
-  // as a new face; it is dropped when max_missed_detections redetections in a row miss it.
+  // leaves alone), which then costs almost nothing per frame: Update no longer refits nor
+  // returns it, only compares its appearance patch (a cut or the face leaving makes the
+  // frame searched at once), and detections on it are still matched to it by overlap, so
+  // it does not come back as a new face; it is dropped when max_missed_detections
+  // redetections in a row miss it, or when its appearance no longer matches and no
+  // detection finds it again.
   void Park(int track_id);
   // Parked tracks not dropped yet (their faces are in the frame, or left it less than
   // max_missed_detections redetections ago).
