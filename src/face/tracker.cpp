@@ -54,7 +54,8 @@ constexpr double kReferenceBlend = 0.1;  // per-frame update of a track's refere
 //    pass (small faces, ~4x the plain cost) and the CNN (turned faces, ~0.85 s a frame
 //    here; kAuto), each on a back-off of its own: every 5 frames for the first three
 //    passes that find nothing, then doubling up to kSmallEveryMax / kCnnEveryMax frames
-//    (a long stretch without faces costs little); a face found or a track lost resets it;
+//    (a long stretch without faces costs little); a face found that is neither followed
+//    nor parked, or a track lost, resets it;
 //  * a periodic redetection while faces are followed: the upsampled pass only when a
 //    tracked face is too small for the plain pass to find again (on the same back-off:
 //    a drawn or turned face it cannot see either does not cost it every time), never the CNN (measured on
