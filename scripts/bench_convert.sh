@@ -63,6 +63,13 @@ for clip in "${clips[@]}"; do
     t2=$(date +%s%N)
     runs+=("$(awk -v a="$(seconds "$t0" "$t1")" -v b="$(seconds "$t1" "$t2")" 'BEGIN{printf "%.4f %s %s", a/b, a, b}') $r")
   done
+  # A convert that swapped nothing (a model that knows nobody in the clip) is not a measure
+  # of convert: say so instead of printing its speed.
+  swapped=$(sed -nE 's/.* ([0-9]+) faces swapped in .*/\1/p' "$work/convert_${name}_0.log" | tail -1)
+  if [[ -z $swapped || $swapped -eq 0 ]]; then
+    echo "bench_convert.sh: convert swapped no face of $name with $model (see $work/convert_${name}_0.log)" >&2
+    exit 1
+  fi
   read -r _ ff fs median_run < <(printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((repeat + 1) / 2))p")
   cp "$work/convert_${name}_$median_run.log" "$work/convert_$name.log"
   all_ratios=$(printf '%s\n' "${runs[@]}" | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1}')

@@ -45,7 +45,7 @@ measure() {
   found=$(sed -E 's/.* from ([0-9]+) of ([0-9]+) frames.*/\1 \2/' <<<"$line")
   rate=$(sed -E 's/.* ([0-9.]+) frames\/s.*/\1/' <<<"$line")
   read -r f n <<<"$found"
-  echo "$rate $(echo "100*$f/$n" | bc -l)"
+  echo "$rate $(awk -v f="$f" -v n="$n" 'BEGIN { print 100 * f / n }')"  # awk: bc is not in a base Debian
 }
 
 if ((markdown && detectors)); then
@@ -82,7 +82,7 @@ for clip in "${inputs[@]}"; do
   read -r every_rate every_found <<<"$(measure "$clip" no-tracking)"
   if ((markdown)); then
     printf '| %s | %s frames/s (face in %.1f%%) | %s frames/s (%.1f%%) | %.1fx |\n' "$name" "$track_rate" \
-      "$track_found" "$every_rate" "$every_found" "$(echo "$track_rate/$every_rate" | bc -l)"
+      "$track_found" "$every_rate" "$every_found" "$(awk -v a="$track_rate" -v b="$every_rate" 'BEGIN { print a / b }')"
   else
     printf '%-26s %-12s %10s %9.1f%%\n' "$name" tracking "$track_rate" "$track_found"
     printf '%-26s %-12s %10s %9.1f%%\n' "$name" no-tracking "$every_rate" "$every_found"
