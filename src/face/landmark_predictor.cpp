@@ -3,11 +3,7 @@
 #include <dlib/image_processing/shape_predictor.h>
 #include <dlib/serialize.h>
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -15,7 +11,6 @@
 namespace faceswap::face {
 namespace {
 
-constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kCacheLine = 64;
 // Leaves prefetched ahead of the one being added: 4 to 16 measured alike (1.30-1.33 ms a
 // fit), none 1.90 ms.
@@ -26,8 +21,6 @@ void Require(bool ok, const std::string& what) {
 }
 
 }  // namespace
-
-void LandmarkPredictor::FreeLeaves::operator()(float* p) const { std::free(p); }
 
 LandmarkPredictor::LandmarkPredictor() = default;
 LandmarkPredictor::~LandmarkPredictor() = default;
@@ -56,8 +49,8 @@ void LandmarkPredictor::Load(const std::filesystem::path& path) {
   tree_leaf_begin_.clear();
   splits_.clear();
   // Read tree by tree (dlib's own tree type, then copied out), so at most one tree is held
-  // twice; the leaves gather in a staging vector and move to their final block at the end.
-  std::vector<float> leaves;
+  // twice.
+  leaves_.clear();
   for (unsigned long c = 0; c < cascades; ++c) {
     cascade_tree_begin_.push_back(static_cast<uint32_t>(tree_split_begin_.size()));
     unsigned long trees = 0;
@@ -68,17 +61,17 @@ void LandmarkPredictor::Load(const std::filesystem::path& path) {
       deserialize(tree, in);  // the tree type's own (found by argument-dependent lookup)
       Require(tree.leaf_values.size() == tree.splits.size() + 1, "a tree whose leaves are not its splits + 1");
       tree_split_begin_.push_back(static_cast<uint32_t>(splits_.size()));
-      tree_leaf_begin_.push_back(static_cast<uint32_t>(leaves.size() / dim));
+      tree_leaf_begin_.push_back(static_cast<uint32_t>(leaves_.size() / dim));
       for (const auto& s : tree.splits) splits_.push_back({static_cast<uint32_t>(s.idx1), static_cast<uint32_t>(s.idx2), s.thresh});
       for (const auto& leaf : tree.leaf_values) {
         Require(static_cast<size_t>(leaf.size()) == dim, "a leaf of another size than the shape");
-        for (long k = 0; k < leaf.size(); ++k) leaves.push_back(leaf(k));
+        for (long k = 0; k < leaf.size(); ++k) leaves_.push_back(leaf(k));
       }
     }
   }
   cascade_tree_begin_.push_back(static_cast<uint32_t>(tree_split_begin_.size()));
   tree_split_begin_.push_back(static_cast<uint32_t>(splits_.size()));
-  tree_leaf_begin_.push_back(static_cast<uint32_t>(leaves.size() / dim));
+  tree_leaf_begin_.push_back(static_cast<uint32_t>(leaves_.size() / dim));
   dlib::deserialize(anchor_idx_, in);
   dlib::deserialize(deltas_, in);
   Require(anchor_idx_.size() == cascades && deltas_.size() == cascades, "feature pixels for another number of cascades");
@@ -89,17 +82,6 @@ void LandmarkPredictor::Load(const std::filesystem::path& path) {
       Require(splits_[s].idx1 < deltas_[c].size() && splits_[s].idx2 < deltas_[c].size(), "a split on a feature pixel past the cascade's");
     }
   }
-
-  // One block for the leaves, in 2 MB pages where transparent huge pages are on "madvise"
-  // (Debian's default): a fit's 7,500 scattered leaf reads then stay within the TLB.
-  const size_t bytes = (leaves.size() * sizeof(float) + kHugePage - 1) / kHugePage * kHugePage;
-  float* block = static_cast<float*>(std::aligned_alloc(kHugePage, std::max(bytes, kHugePage)));
-  if (block == nullptr) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  madvise(block, std::max(bytes, kHugePage), MADV_HUGEPAGE);  // a hint: without it, plain pages
-#endif
-  std::memcpy(block, leaves.data(), leaves.size() * sizeof(float));
-  leaves_.reset(block);
 }
 
 dlib::full_object_detection LandmarkPredictor::operator()(const dlib::cv_image<unsigned char>& image,
@@ -119,7 +101,7 @@ dlib::full_object_detection LandmarkPredictor::operator()(const dlib::cv_image<u
       const uint32_t n = tree_split_begin_[t + 1] - tree_split_begin_[t];
       uint32_t i = 0;  // node i's children are 2i+1 (left: the difference above the threshold) and 2i+2
       while (i < n) i = f[split[i].idx1] - f[split[i].idx2] > split[i].thresh ? 2 * i + 1 : 2 * i + 2;
-      chosen_[t - first] = leaves_.get() + static_cast<size_t>(tree_leaf_begin_[t] + (i - n)) * dim;
+      chosen_[t - first] = leaves_.data() + static_cast<size_t>(tree_leaf_begin_[t] + (i - n)) * dim;
     }
     auto prefetch = [dim](const float* leaf) {
       for (size_t b = 0; b < dim * sizeof(float); b += kCacheLine) __builtin_prefetch(reinterpret_cast<const char*>(leaf) + b);

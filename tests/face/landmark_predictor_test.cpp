@@ -13,6 +13,8 @@
 #include <fstream>
 #include <random>
 
+#include <unistd.h>
+
 #include "faceswap/face/detector.h"
 #include "faceswap/face/model_files.h"
 #include "faceswap/video/reader.h"
