@@ -83,5 +83,31 @@ TEST(Loss, SsimIsOneForIdenticalImagesAndLowerForNoise) {
   EXPECT_NEAR(FaceLoss(noisy, x, 2 * w).item<double>(), 2 * FaceLoss(noisy, x, w).item<double>(), 1e-5);
 }
 
+// SSIM as Wang et al. define it, in double precision with the whole 11 x 11 Gaussian
+// window: the separable blur of SsimMap must give the same map, borders (zero padding)
+// included.
+TEST(Loss, SsimMapEqualsTheTwoDimensionalWindowsDefinition) {
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::rand({2, 3, 40, 36});
+  const torch::Tensor y = (0.7 * x + 0.3 * torch::rand_like(x)).clamp(0, 1);
+  const torch::Tensor g = torch::exp(-torch::pow(torch::arange(11, torch::kFloat64) - 5, 2) / (2 * 1.5 * 1.5));
+  const torch::Tensor window = torch::outer(g, g) / (g.sum() * g.sum());
+  const torch::Tensor w = window.expand({3, 1, 11, 11}).contiguous();
+  auto blur = [&](const torch::Tensor& t) {
+    return torch::nn::functional::conv2d(t, w, torch::nn::functional::Conv2dFuncOptions().padding(5).groups(3));
+  };
+  const torch::Tensor xd = x.to(torch::kFloat64), yd = y.to(torch::kFloat64);
+  const torch::Tensor mx = blur(xd), my = blur(yd);
+  const torch::Tensor sxx = blur(xd * xd) - mx * mx, syy = blur(yd * yd) - my * my, sxy = blur(xd * yd) - mx * my;
+  const double c1 = 1e-4, c2 = 9e-4;
+  const torch::Tensor expected = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2));
+  const torch::Tensor actual = SsimMap(x, y);
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  EXPECT_LT((actual.to(torch::kFloat64) - expected).abs().max().item<double>(), 2e-5);
+  // A channels-last input (the decoder's layout) gives the same map.
+  const torch::Tensor cl = SsimMap(x.contiguous(torch::MemoryFormat::ChannelsLast), y);
+  EXPECT_LT((cl - actual).abs().max().item<double>(), 1e-6);
+}
+
 }  // namespace
 }  // namespace faceswap::train
