@@ -134,18 +134,23 @@ def build(preset):
 
 
 def gaussian_window(channels):
+    """SSIM's 11-tap Gaussian (sigma 1.5) as the C++ loss runs it: the 11x11 window split
+    into a vertical and a horizontal pass, for the five maps blurred in one call."""
     g = torch.tensor([math.exp(-((i - 5) ** 2) / (2 * 1.5 ** 2)) for i in range(11)])
     g = g / g.sum()
-    return torch.outer(g, g).expand(channels, 1, 11, 11).contiguous()
+    c = 5 * channels
+    return g.view(1, 1, 11, 1).expand(c, 1, 11, 1).contiguous(), g.view(1, 1, 1, 11).expand(c, 1, 1, 11).contiguous()
 
 
 def face_loss(out, target, weight, window):
-    def blur(x):
-        return F.conv2d(x, window, padding=5, groups=x.shape[1])
-    mx, my = blur(out), blur(target)
-    sxx = blur(out * out) - mx * mx
-    syy = blur(target * target) - my * my
-    sxy = blur(out * target) - mx * my
+    vertical, horizontal = window
+    maps = torch.cat([out, target, out * out, target * target, out * target], 1).contiguous()
+    c = maps.shape[1]
+    blurred = F.conv2d(F.conv2d(maps, vertical, padding=(5, 0), groups=c), horizontal, padding=(0, 5), groups=c)
+    mx, my, xx, yy, xy = blurred.chunk(5, 1)
+    sxx = xx - mx * mx
+    syy = yy - my * my
+    sxy = xy - mx * my
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     ssim = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
     return (weight * (out - target).abs()).mean() + (weight * (1 - ssim) * 0.5).mean()
