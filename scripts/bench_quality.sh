@@ -48,10 +48,10 @@ mkdir -p "$work"
 
 # The recipes: the recipe before this benchmark first ("lite", spelled out so that later
 # defaults do not change it), then the candidates (train flags; see `faceswap train --help`).
-baseline="lite=--preset lite --precision fp32 --average 0"
+baseline="lite=--preset lite --precision fp32 --average 0 --lr 2e-4"
 if ((${#recipes[@]} == 0)); then
   recipes=(
-    "default=--preset lite"  # today's default: bf16 where the CPU has it, weight average 0.999
+    "default=--preset lite"  # today's default: bf16 where the CPU has it, weight average 0.999, lr 4e-4
   )
 fi
 recipes=("$baseline" "${recipes[@]}")
