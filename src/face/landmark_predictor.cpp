@@ -65,7 +65,7 @@ void LandmarkPredictor::Load(const std::filesystem::path& path) {
       for (const auto& s : tree.splits) splits_.push_back({static_cast<uint32_t>(s.idx1), static_cast<uint32_t>(s.idx2), s.thresh});
       for (const auto& leaf : tree.leaf_values) {
         Require(static_cast<size_t>(leaf.size()) == dim, "a leaf of another size than the shape");
-        for (long k = 0; k < leaf.size(); ++k) leaves_.push_back(leaf(k));
+        leaves_.insert(leaves_.end(), leaf.begin(), leaf.end());
       }
     }
   }
