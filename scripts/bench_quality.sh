@@ -78,6 +78,10 @@ import json, sys
 name, model = sys.argv[1], sys.argv[2]
 report = json.load(open(model + "/eval.json"))
 info = json.load(open(model + "/model.json"))
+# The run's faces/s (loss.csv's last rate): a budget is wall-clock time, so a host that
+# slowed during one recipe shows here.
+last = open(model + "/loss.csv").read().split()[-1].split(",")[-1]
+speed = "-" if last == "samples_per_second" else f"{float(last):.0f}"
 def cell(key):
     values = [key(d) for d in report["directions"]]
     return " / ".join("-" if v is None else f"{v:.2f}" for v in values)
@@ -85,7 +89,7 @@ def cell3(key):
     values = [key(d) for d in report["directions"]]
     return " / ".join("-" if v is None else f"{v:.3f}" for v in values)
 print("|".join([
-    name, str(info["iteration"]),
+    name, str(info["iteration"]), speed,
     cell(lambda d: d["identity"]["target_share"]),
     cell3(lambda d: d["identity"]["distance_to_target"]),
     cell(lambda d: d["pose"]["mean_error_degrees"]),
@@ -98,7 +102,7 @@ EOF
 )")
 done
 
-header="recipe|steps|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness"
+header="recipe|steps|faces/s|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness"
 if ((markdown)); then
   echo "| ${header//|/ | } |"
   echo "|$(sed 's/[^|]*/ --- /g' <<<"$header")|"
