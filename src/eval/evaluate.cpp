@@ -49,20 +49,38 @@ face::Face AsFace(const face::FaceRecord& record) {
   return f;
 }
 
-// PSNR and SSIM of the faces redrawn by their own identity's decoder, at its resolution.
+// The face's convex hull (all 68 landmarks) in crop pixels, as an 8-bit mask.
+cv::Mat FaceHullMask(const face::Landmarks& points, cv::Size size) {
+  std::vector<cv::Point> pixels, hull;
+  for (const cv::Point2f& p : points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
+  cv::convexHull(pixels, hull);
+  cv::Mat mask = cv::Mat::zeros(size, CV_8UC1);
+  cv::fillConvexPoly(mask, hull, cv::Scalar(255));
+  return mask;
+}
+
+// PSNR and SSIM of the faces redrawn by their own identity's decoder, at its resolution,
+// and their detail fidelity inside the face at the crop's full size.
 void MeasureReconstruction(const IdentityFaces& identity, int index, const FaceRenderer& render, DirectionReport& row) {
   std::vector<cv::Mat> crops;
   for (const EvalFace& f : identity.faces) crops.push_back(f.crop);
   const std::vector<model::SwapOutput> out = render(crops, index);
-  std::vector<double> psnr, ssim;
+  std::vector<double> psnr, ssim, detail;
+  std::array<std::vector<double>, kDetailBands> bands;
   for (size_t i = 0; i < crops.size(); ++i) {
     cv::Mat reference;
     cv::resize(crops[i], reference, out[i].face.size(), 0, 0, cv::INTER_AREA);
     psnr.push_back(Psnr(reference, out[i].face));
     ssim.push_back(Ssim(reference, out[i].face));
+    const DetailFidelity fidelity =
+        MeasureDetailFidelity(crops[i], out[i].face, FaceHullMask(identity.faces[i].crop_points, crops[i].size()));
+    detail.push_back(fidelity.score);
+    for (int b = 0; b < kDetailBands; ++b) bands[b].push_back(fidelity.bands[b]);
   }
   row.psnr = Mean(psnr);
   row.ssim = Mean(ssim);
+  row.detail = Mean(detail);
+  for (int b = 0; b < kDetailBands; ++b) row.detail_bands[b] = Mean(bands[b]);
 }
 
 // Swapped faces and the frame measurements of one direction.

@@ -123,6 +123,48 @@ double Ssim(const cv::Mat& a, const cv::Mat& b) {
   return sum / static_cast<double>(ca.size());
 }
 
+DetailFidelity MeasureDetailFidelity(const cv::Mat& reference, const cv::Mat& drawn, const cv::Mat& mask) {
+  if (reference.empty() || drawn.empty() || reference.type() != CV_8UC3 || drawn.type() != CV_8UC3) {
+    throw Error(ExitCode::kInternal, "detail fidelity: images must be non-empty 8-bit BGR");
+  }
+  cv::Mat sized = drawn;
+  if (drawn.size() != reference.size()) {
+    const int interpolation = drawn.cols < reference.cols ? cv::INTER_CUBIC : cv::INTER_AREA;
+    cv::resize(drawn, sized, reference.size(), 0, 0, interpolation);
+  }
+  cv::Mat real, mine;
+  cv::cvtColor(reference, real, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(sized, mine, cv::COLOR_BGR2GRAY);
+  real.convertTo(real, CV_32F);
+  mine.convertTo(mine, CV_32F);
+  cv::Mat inside = mask.empty() ? cv::Mat(reference.size(), CV_8UC1, cv::Scalar(255)) : mask;
+  DetailFidelity result;
+  for (int band = 0; band < kDetailBands; ++band) {
+    cv::Mat real_down, mine_down, real_up, mine_up;
+    cv::pyrDown(real, real_down);
+    cv::pyrDown(mine, mine_down);
+    cv::pyrUp(real_down, real_up, real.size());
+    cv::pyrUp(mine_down, mine_up, mine.size());
+    const cv::Mat real_band = real - real_up;
+    const cv::Mat error = (mine - mine_up) - real_band;
+    auto energy_inside = [&inside](const cv::Mat& m) {
+      cv::Mat masked = cv::Mat::zeros(m.size(), CV_32F);
+      cv::Mat(m.mul(m)).copyTo(masked, inside);
+      return cv::sum(masked)[0];
+    };
+    const double r = energy_inside(real_band);
+    const double e = energy_inside(error);
+    result.bands[band] = r + e > 0 ? r / (r + e) : 1.0;
+    real = real_down;
+    mine = mine_down;
+    cv::resize(inside, inside, real.size(), 0, 0, cv::INTER_NEAREST);
+  }
+  double sum = 0;
+  for (double b : result.bands) sum += b;
+  result.score = sum / kDetailBands;
+  return result;
+}
+
 double LandmarkError(const face::Landmarks& reference, const face::Landmarks& other) {
   const double outer_eyes = cv::norm(reference[36] - reference[45]);
   if (outer_eyes < 1e-6) return 0.0;

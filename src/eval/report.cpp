@@ -24,6 +24,13 @@ nlohmann::json JsonNumber(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
+// Finest band first.
+nlohmann::json DetailBandsJson(const DirectionReport& d) {
+  nlohmann::json bands = nlohmann::json::array();
+  for (double b : d.detail_bands) bands.push_back(JsonNumber(b));
+  return bands;
+}
+
 struct Metric {
   const char* name;
   double DirectionReport::*value;
@@ -36,16 +43,16 @@ struct Metric {
 std::string FormatTable(const EvalReport& report) {
   std::string out;
   char line[320];
-  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", "direction",
-                "faces", "PSNR dB", "SSIM", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
+  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", "direction",
+                "faces", "PSNR dB", "SSIM", "detail", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
                 "temporal", "seam", "sharp");
   out += line;
   for (const DirectionReport& d : report.directions) {
     const std::string direction = d.source + " -> " + d.target;
     const std::string distances = Number(d.target_distance, "%.3f") + " / " + Number(d.source_distance, "%.3f");
-    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", direction.c_str(),
-                  d.faces,
-                  Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
+    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n",
+                  direction.c_str(), d.faces, Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(),
+                  Number(d.detail, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
                   Number(d.source_share, "%.2f").c_str(), distances.c_str(), Number(d.real_accuracy, "%.2f").c_str(),
                   Number(d.pose_error, "%.2f").c_str(), Number(d.landmark_error, "%.4f").c_str(),
                   Number(d.landmark_error_p90, "%.4f").c_str(), Number(d.temporal_ratio, "%.3f").c_str(),
@@ -53,7 +60,8 @@ std::string FormatTable(const EvalReport& report) {
     out += line;
   }
   out +=
-      "PSNR/SSIM: source redrawn by its own decoder (higher is better). ID->tgt / ->src: share of swapped faces whose\n"
+      "PSNR/SSIM: source redrawn by its own decoder (higher is better); detail: its fine detail against the real\n"
+      "crop at full size (1: the real detail, 0.5: none, lower: detail that is not there, such as noise). ID->tgt / ->src: share of swapped faces whose\n"
       "nearest real face is the target's (higher is better) / the source's (lower is better), judged by dlib's\n"
       "face-recognition network, which did not train the model; dist t / s: their mean descriptor distance to the\n"
       "target's / source's real faces (same person below 0.6); real id: the judge's retrieval of real faces.\n"
@@ -71,7 +79,11 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
         {"source", d.source},
         {"target", d.target},
         {"faces", d.faces},
-        {"reconstruction", {{"psnr_db", JsonNumber(d.psnr)}, {"ssim", JsonNumber(d.ssim)}}},
+        {"reconstruction",
+         {{"psnr_db", JsonNumber(d.psnr)},
+          {"ssim", JsonNumber(d.ssim)},
+          {"detail_fidelity", JsonNumber(d.detail)},
+          {"detail_fidelity_bands", DetailBandsJson(d)}}},
         {"identity",
          {{"target_share", JsonNumber(d.target_share)},
           {"source_share", JsonNumber(d.source_share)},
@@ -110,6 +122,7 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
 void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
   const Metric metrics[] = {
       {"SSIM", &DirectionReport::ssim, 1.0, 1.0},
+      {"detail fidelity", &DirectionReport::detail, 1.0, 1.0},
       {"ID -> target", &DirectionReport::target_share, 1.0, 1.0},
       {"dist. to target", &DirectionReport::target_distance, 0.0, 1.0},
       {"pose error (deg)", &DirectionReport::pose_error, 0.0, 10.0},

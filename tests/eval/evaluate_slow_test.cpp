@@ -89,6 +89,7 @@ TEST(EvalSlow, AModelThatReturnsItsInputScoresAsTheSourceWithNoChange) {
     EXPECT_GT(d.pairs, d.faces / 2);
     EXPECT_EQ(d.psnr, eval::kPsnrIdentical);
     EXPECT_NEAR(d.ssim, 1.0, 1e-9);
+    EXPECT_NEAR(d.detail, 1.0, 1e-9);
     // Identity: retrieved as the source, as its real faces are, and nearer them.
     EXPECT_GE(d.source_share, 0.95);
     EXPECT_LE(d.target_share, 0.05);
@@ -130,6 +131,49 @@ TEST(EvalSlow, SwappingInAnotherPersonsRealFaceScoresAsThatPerson) {
     EXPECT_LT(d.target_distance, d.source_distance) << d.source << " -> " << d.target;
     // Another face in the same place: its landmarks are not the original's.
     EXPECT_GT(d.landmark_error, 0.03);
+  }
+}
+
+// Renderers that stand for a 64 px model (the real face shrunk and enlarged) and for one
+// that fakes detail with noise, on real held-out faces: detail fidelity ranks them real >
+// 64 px > 64 px with noise, while the sharpness ratio would rank the noisy one first.
+TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_NETWORK(face::ModelFile::kFaceRecognition);
+  const Faces faces = LoadFixtureFaces();
+  auto renderer = [](double noise) {
+    return [noise](const std::vector<cv::Mat>& crops, int) {
+      std::vector<model::SwapOutput> out;
+      cv::RNG rng(7);
+      for (const cv::Mat& c : crops) {
+        cv::Mat small, face;
+        cv::resize(c, small, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+        cv::resize(small, face, c.size(), 0, 0, cv::INTER_CUBIC);
+        if (noise > 0) {
+          cv::Mat n(face.size(), CV_16SC3);
+          rng.fill(n, cv::RNG::NORMAL, 0, noise);
+          cv::add(face, n, face, cv::noArray(), CV_8UC3);
+        }
+        out.push_back({face, {}});
+      }
+      return out;
+    };
+  };
+  eval::EvalOptions options = FullSizeOptions();
+  options.frames = false;  // the reconstruction columns only
+  const eval::EvalReport blurred = eval::Evaluate(faces.measured, renderer(0), options);
+  const eval::EvalReport noisy = eval::Evaluate(faces.measured, renderer(6), options);
+  Print(blurred);
+  Print(noisy);
+  for (size_t d = 0; d < 2; ++d) {
+    const double b = blurred.directions[d].detail, n = noisy.directions[d].detail;
+    std::printf("detail fidelity: 64 px %.3f, with noise %.3f (bands %.3f %.3f %.3f / %.3f %.3f %.3f)\n", b, n,
+                blurred.directions[d].detail_bands[0], blurred.directions[d].detail_bands[1],
+                blurred.directions[d].detail_bands[2], noisy.directions[d].detail_bands[0],
+                noisy.directions[d].detail_bands[1], noisy.directions[d].detail_bands[2]);
+    EXPECT_LT(b, 0.75);
+    EXPECT_GT(b, 0.45);
+    EXPECT_LT(n, b - 0.05);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "faceswap/core/sharpness.h"
 #include "faceswap/eval/metrics.h"
 #include "faceswap/eval/identity_judge.h"
 
@@ -43,6 +44,57 @@ TEST(Metrics, SsimIsOneForIdenticalAndFallsWithNoise) {
   EXPECT_NEAR(Ssim(light, a), s_light, 1e-12);  // symmetric
   // Unrelated textures share almost no structure.
   EXPECT_LT(Ssim(a, Texture(9)), 0.2);
+}
+
+// Fine texture at 256 px, like skin and hair: the detail metric's reference.
+cv::Mat DetailedImage() {
+  cv::Mat image(256, 256, CV_8UC3);
+  cv::RNG(11).fill(image, cv::RNG::UNIFORM, 100, 156);  // grey levels 100-155: skin-like contrast
+  cv::GaussianBlur(image, image, cv::Size(3, 3), 0.7);
+  return image;
+}
+
+cv::Mat AddNoise(const cv::Mat& image, double sigma, int seed) {
+  cv::Mat noise(image.size(), CV_16SC3), out;
+  cv::RNG(seed).fill(noise, cv::RNG::NORMAL, 0, sigma);
+  cv::add(image, noise, out, cv::noArray(), CV_8UC3);
+  return out;
+}
+
+TEST(Metrics, DetailFidelityIsOneForTheRealDetailAndFallsForBlurAndMoreForNoise) {
+  const cv::Mat real = DetailedImage();
+  const DetailFidelity same = MeasureDetailFidelity(real, real);
+  EXPECT_NEAR(same.score, 1.0, 1e-9);
+  // A face drawn at 64 px, enlarged: the finest band is empty (0.5), the next two are kept
+  // in part (the pyramid's bands overlap).
+  cv::Mat small;
+  cv::resize(real, small, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+  const DetailFidelity blurred = MeasureDetailFidelity(real, small);
+  EXPECT_NEAR(blurred.bands[0], 0.5, 0.05);
+  EXPECT_LT(blurred.bands[1], 0.7);
+  EXPECT_LT(blurred.score, 0.7);
+  // Noise on top of it raises the variance of the Laplacian, but lowers fidelity.
+  cv::Mat enlarged;
+  cv::resize(small, enlarged, real.size(), 0, 0, cv::INTER_CUBIC);
+  const cv::Mat noisy = AddNoise(enlarged, 8, 5);
+  EXPECT_GT(core::LaplacianVariance(noisy), 2 * core::LaplacianVariance(enlarged));
+  EXPECT_LT(MeasureDetailFidelity(real, noisy).score, blurred.score - 0.05);
+  // Half of the real detail scores between none and all.
+  cv::Mat half;
+  cv::addWeighted(real, 0.5, enlarged, 0.5, 0, half);
+  const double half_score = MeasureDetailFidelity(real, half).score;
+  EXPECT_GT(half_score, blurred.score + 0.1);
+  EXPECT_LT(half_score, 0.99);
+}
+
+TEST(Metrics, DetailFidelityMeasuresOnlyInsideTheMask) {
+  const cv::Mat real = DetailedImage();
+  cv::Mat changed = real.clone();
+  changed(cv::Rect(128, 0, 128, 256)).setTo(cv::Scalar(90, 90, 90));  // right half flat
+  cv::Mat left = cv::Mat::zeros(real.size(), CV_8UC1);
+  left(cv::Rect(0, 0, 112, 256)).setTo(255);  // the pyramid's kernel reaches a few pixels over
+  EXPECT_GT(MeasureDetailFidelity(real, changed, left).score, 0.99);
+  EXPECT_LT(MeasureDetailFidelity(real, changed).score, 0.9);
 }
 
 TEST(Metrics, LandmarkErrorIsTheShiftOverTheOuterEyeDistance) {

@@ -4,7 +4,9 @@
 // For each ordered pair of identities (source -> target) it swaps the source's held-out
 // faces into their own frames exactly as `faceswap convert` does (pipeline::CompositeFace)
 // and measures:
-//   reconstruction  PSNR / SSIM of the source's faces redrawn by the source's own decoder
+//   reconstruction  PSNR / SSIM of the source's faces redrawn by the source's own decoder,
+//                   and their detail fidelity against the real crop at its full size
+//                   (metrics.h: 1 real detail, 0.5 none, lower: detail that is not there)
 //   identity        ID retrieval by dlib's face-recognition network (identity_judge.h):
 //                   share of swapped faces whose nearest real face is the target's
 //                   (higher is better) or the source's (lower is better), and their mean
@@ -20,6 +22,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -30,6 +33,7 @@
 #include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/face/detector.h"
+#include "faceswap/eval/metrics.h"
 #include "faceswap/model/swapper.h"
 #include "faceswap/pipeline/composite.h"
 
@@ -66,6 +70,8 @@ struct DirectionReport {
   std::string source, target;
   int faces = 0;                  // held-out faces of the source
   double psnr = 0, ssim = 0;      // source redrawn by its own decoder
+  double detail = 0;              // ... its detail fidelity (MeasureDetailFidelity), mean over faces
+  std::array<double, kDetailBands> detail_bands{};  // ... per band, finest first
   double target_share = 0;        // ID retrieval: swapped faces nearest a real face of the target
   double source_share = 0;        // ... of the source (its own run left out)
   double target_distance = 0;     // mean descriptor distance of swapped faces to the target's real faces

@@ -4,6 +4,8 @@
 
 #include <opencv2/core.hpp>
 
+#include <array>
+
 #include "faceswap/face/face.h"
 
 namespace faceswap::eval {
@@ -17,6 +19,21 @@ double Psnr(const cv::Mat& a, const cv::Mat& b);
 // Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, L = 255; the mean SSIM map,
 // averaged over channels. 1 for identical images.
 double Ssim(const cv::Mat& a, const cv::Mat& b);
+
+// Detail fidelity: how much of the real face's fine detail a redrawn face has, in the
+// finest kDetailBands bands of a Laplacian pyramid (Burt & Adelson 1983) of the grey
+// images at the reference's size (`drawn` is enlarged bicubically when smaller). Per band,
+// R = energy of the reference's band and E = energy of the difference between the bands,
+// both summed inside `mask` (CV_8UC1, non-zero: measured; empty: everywhere); the band's
+// score is R / (R + E): 1 for the real detail, 0.5 for none at all (a face enlarged from a
+// smaller side), below 0.5 for detail that is not the real one (noise, invented texture).
+// Unlike the variance of the Laplacian it cannot be raised by adding noise.
+inline constexpr int kDetailBands = 3;
+struct DetailFidelity {
+  double score = 0;                     // mean of the bands
+  std::array<double, kDetailBands> bands{};  // finest first: 1/2-1/1, 1/4-1/2, 1/8-1/4 of the Nyquist rate
+};
+DetailFidelity MeasureDetailFidelity(const cv::Mat& reference, const cv::Mat& drawn, const cv::Mat& mask = cv::Mat());
 
 // Mean distance between corresponding landmarks divided by the distance between the
 // outer eye corners (points 36 and 45) of `reference`: the 300-W normalised mean error
