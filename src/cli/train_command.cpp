@@ -145,7 +145,11 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--identity", args->identities, "NAME=PATH, repeatable: more identities (or more inputs for one)");
   sub->add_option("-m,--model", o.model_dir, "Model folder (created, or resumed when it exists)")->required();
   sub->add_option("--preset", o.preset, "Network: " + model::PresetNames())
-      ->check(CLI::IsMember({"original", "lite", "lite128", "hd"}))
+      ->check(CLI::IsMember([] {
+        std::vector<std::string> names;
+        for (const model::Preset& p : model::AllPresets()) names.push_back(p.name);
+        return names;
+      }()))
       ->capture_default_str();
   sub->add_option("--batch", o.batch_size, "Faces per identity per step and rank (0: the preset's default)")
       ->capture_default_str();

@@ -1,6 +1,8 @@
 #include "faceswap/model/autoencoder.h"
 
 #include <map>
+#include <tuple>
+#include <utility>
 
 #include "faceswap/core/error.h"
 
@@ -80,19 +82,75 @@ struct ClassicEncoderImpl : nn::Module {
 TORCH_MODULE(ClassicEncoder);
 
 struct ClassicDecoderImpl : nn::Module {
-  ClassicDecoderImpl(const ClassicSpec& s, bool mask) {
+  ClassicDecoderImpl(const ClassicSpec& s, const std::vector<int>& detail_channels, bool mask) {
+    const int channels = mask ? 4 : 3;
     int in = s.bottleneck / 2;
     for (size_t i = 0; i < s.decoder.size(); ++i) {
       ups.push_back(register_module("up" + std::to_string(i), Upscale(in, s.decoder[i])));
       in = s.decoder[i];
     }
-    out = register_module("out", Conv(in, mask ? 4 : 3, 5));
+    out = register_module("out", Conv(in, channels, 5));
+    // Detail levels (the "sharp" preset). Each doubles the side and adds its correction to
+    // the coarser face's logits, enlarged bilinearly (the "skip" output of StyleGAN2,
+    // Karras et al. 2020). Every level but the last grows narrow features, enlarged
+    // bilinearly and convolved (resize-convolution: a pixel-shuffle upscale here drew a
+    // grid of 4 x 4 blocks that raised the sharpness figure and lowered detail fidelity;
+    // Odena et al. 2016), and draws its correction from them with a 3x3 convolution; the
+    // last enlarges the finest features and draws from them with one 3x3 convolution to
+    // the output's channels, the only layer at the full side. The corrections start at
+    // zero: an untrained level draws the coarse face enlarged, and training learns the
+    // coarse face first, then the detail on top of it.
+    for (size_t i = 0; i <= detail_channels.size() && !detail_channels.empty(); ++i) {
+      const std::string level = std::to_string(i);
+      if (i < detail_channels.size()) {
+        detail_convs.push_back(register_module("detail_conv" + level, Conv(in, detail_channels[i], 3)));
+        in = detail_channels[i];
+      }
+      detail_rgb.push_back(register_module("detail_rgb" + level, Conv(in, channels, 3)));
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& conv : detail_rgb) {
+      conv->weight.zero_();
+      conv->bias.zero_();
+    }
   }
-  torch::Tensor forward(torch::Tensor x) {
+  // The face (sigmoid of the finest logits) and, with detail levels, the coarse face; with
+  // a window, the detail levels run on it (and a margin, cut off again) only.
+  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x, const DetailWindow* window = nullptr) {
     for (auto& up : ups) x = up(x);
-    return torch::sigmoid(out(x));
+    torch::Tensor logits = out(x);
+    if (detail_rgb.empty()) return {torch::sigmoid(logits), torch::Tensor()};
+    const torch::Tensor coarse = torch::sigmoid(logits);
+    if (window) {
+      const int m = kDetailWindowMargin, side = static_cast<int>(x.size(-1));
+      if (window->side <= 0 || window->x < m || window->y < m || window->x + window->side > side - m ||
+          window->y + window->side > side - m) {
+        throw UsageError("detail window outside the face's inner " + std::to_string(side - 2 * m) + " px");
+      }
+      auto cut = [&](const torch::Tensor& t) {
+        return t.narrow(2, window->y - m, window->side + 2 * m).narrow(3, window->x - m, window->side + 2 * m);
+      };
+      const int scale = 1 << detail_rgb.size();
+      const torch::Tensor drawn = Detail(cut(x), cut(logits));
+      return {drawn.narrow(2, m * scale, window->side * scale).narrow(3, m * scale, window->side * scale), coarse};
+    }
+    return {Detail(x, logits), coarse};
+  }
+  // The detail levels on features x and logits of the coarse face.
+  torch::Tensor Detail(torch::Tensor x, torch::Tensor logits) {
+    const auto twice = F::InterpolateFuncOptions()
+                           .scale_factor(std::vector<double>{2.0, 2.0})
+                           .mode(torch::kBilinear)
+                           .align_corners(false);
+    for (size_t i = 0; i < detail_rgb.size(); ++i) {
+      x = F::interpolate(x, twice);
+      if (i < detail_convs.size()) x = LeakyRelu(detail_convs[i](x));
+      logits = F::interpolate(logits, twice) + detail_rgb[i](x);
+    }
+    return torch::sigmoid(logits);
   }
   std::vector<Upscale> ups;
+  std::vector<nn::Conv2d> detail_convs, detail_rgb;
   nn::Conv2d out{nullptr};
 };
 TORCH_MODULE(ClassicDecoder);
@@ -185,10 +243,10 @@ FaceAutoencoderImpl::FaceAutoencoderImpl(const Preset& preset, int identities)
     }
   } else {
     const ClassicSpec spec = SpecFor(preset);
-    parts_->classic_encoder = register_module("encoder", ClassicEncoder(spec, preset.resolution));
+    parts_->classic_encoder = register_module("encoder", ClassicEncoder(spec, preset.EncoderSide(preset.resolution)));
     for (int i = 0; i < identities; ++i) {
-      parts_->classic_decoders.push_back(
-          register_module("decoder" + std::to_string(i), ClassicDecoder(spec, preset.has_mask)));
+      parts_->classic_decoders.push_back(register_module(
+          "decoder" + std::to_string(i), ClassicDecoder(spec, preset.detail_channels, preset.has_mask)));
     }
   }
   // Convolution weights (and, in Encode, the faces) in channels-last layout: LibTorch then
@@ -213,24 +271,34 @@ void FaceAutoencoderImpl::SetStage(int resolution, double alpha) {
 }
 
 torch::Tensor FaceAutoencoderImpl::Encode(const torch::Tensor& faces) {
-  if (faces.dim() != 4 || faces.size(1) != 3 || faces.size(2) != resolution_ || faces.size(3) != resolution_) {
-    throw UsageError("encoder expects N x 3 x " + std::to_string(resolution_) + " x " + std::to_string(resolution_) +
-                     " faces");
+  const int side = input_resolution();
+  if (faces.dim() != 4 || faces.size(1) != 3 || faces.size(2) != side || faces.size(3) != side) {
+    throw UsageError("encoder expects N x 3 x " + std::to_string(side) + " x " + std::to_string(side) + " faces");
   }
   const torch::Tensor input = faces.contiguous(torch::MemoryFormat::ChannelsLast);
   if (preset_.progressive) return parts_->progressive_encoder->forward(input, resolution_, alpha_);
   return parts_->classic_encoder->forward(input);
 }
 
-Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity) {
+Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity) { return DecodeIn(code, identity, nullptr); }
+
+Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity, const DetailWindow& window) {
+  return DecodeIn(code, identity, &window);
+}
+
+Decoded FaceAutoencoderImpl::DecodeIn(const torch::Tensor& code, int identity, const DetailWindow* window) {
   if (identity < 0 || identity >= identities_) {
     throw UsageError("identity " + std::to_string(identity) + " out of range (model has " +
                      std::to_string(identities_) + ")");
   }
-  const torch::Tensor out = preset_.progressive
-                                ? parts_->progressive_decoders[identity]->forward(code, resolution_, alpha_)
-                                : parts_->classic_decoders[identity]->forward(code);
+  torch::Tensor out;
   Decoded decoded;
+  if (preset_.progressive) {
+    out = parts_->progressive_decoders[identity]->forward(code, resolution_, alpha_);
+  } else {
+    std::tie(out, decoded.coarse) = parts_->classic_decoders[identity]->forward(code, window);
+    if (decoded.coarse.defined()) decoded.coarse = decoded.coarse.narrow(1, 0, 3);
+  }
   decoded.rgb = out.narrow(1, 0, 3);
   if (out.size(1) == 4) decoded.mask = out.narrow(1, 3, 1);
   return decoded;

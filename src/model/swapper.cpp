@@ -46,7 +46,7 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
   std::vector<SwapOutput> outputs;
   outputs.reserve(faces.size());
   torch::NoGradGuard no_grad;
-  const int side = resolution();
+  const int side = impl_->net->input_resolution();  // faces are shrunk to what the encoder takes
   for (size_t begin = 0; begin < faces.size(); begin += static_cast<size_t>(std::max(1, batch_size))) {
     const size_t end = std::min(faces.size(), begin + static_cast<size_t>(std::max(1, batch_size)));
     const std::vector<cv::Mat> chunk(faces.begin() + static_cast<std::ptrdiff_t>(begin),

@@ -72,7 +72,9 @@ cv::Mat FaceHull(const std::array<cv::Point2f, 68>& points, cv::Size size) {
   return hull;
 }
 
-TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o, cv::RNG& rng, bool augment) {
+TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o, cv::RNG& rng, bool augment,
+                      int input_side) {
+  if (input_side <= 0) input_side = side;
   const cv::Mat& crop = face.crop;
   const double scale_to_side = static_cast<double>(side) / crop.cols;
   std::array<cv::Point2f, 68> points = face.points;
@@ -109,7 +111,11 @@ TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o,
 
   TrainingPair pair;
   pair.target = base;
-  pair.input = base.clone();
+  if (input_side == side) {
+    pair.input = base.clone();
+  } else {
+    cv::resize(base, pair.input, cv::Size(input_side, input_side), 0, 0, cv::INTER_AREA);
+  }
   if (augment) {
     JitterColour(pair.input, pair.target, o, rng);
 
@@ -119,19 +125,19 @@ TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o,
     cv::Mat dx = cv::Mat::zeros(g, g, CV_32FC1), dy = cv::Mat::zeros(g, g, CV_32FC1);
     for (int y = 1; y < g - 1; ++y) {
       for (int x = 1; x < g - 1; ++x) {
-        dx.at<float>(y, x) = static_cast<float>(rng.gaussian(o.warp_sigma * side));
-        dy.at<float>(y, x) = static_cast<float>(rng.gaussian(o.warp_sigma * side));
+        dx.at<float>(y, x) = static_cast<float>(rng.gaussian(o.warp_sigma * input_side));
+        dy.at<float>(y, x) = static_cast<float>(rng.gaussian(o.warp_sigma * input_side));
       }
     }
-    cv::resize(dx, dx, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
-    cv::resize(dy, dy, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
-    cv::Mat map_x(side, side, CV_32FC1), map_y(side, side, CV_32FC1);
-    for (int y = 0; y < side; ++y) {
+    cv::resize(dx, dx, cv::Size(input_side, input_side), 0, 0, cv::INTER_CUBIC);
+    cv::resize(dy, dy, cv::Size(input_side, input_side), 0, 0, cv::INTER_CUBIC);
+    cv::Mat map_x(input_side, input_side, CV_32FC1), map_y(input_side, input_side, CV_32FC1);
+    for (int y = 0; y < input_side; ++y) {
       float* mx = map_x.ptr<float>(y);
       float* my = map_y.ptr<float>(y);
       const float* ddx = dx.ptr<float>(y);
       const float* ddy = dy.ptr<float>(y);
-      for (int x = 0; x < side; ++x) {
+      for (int x = 0; x < input_side; ++x) {
         mx[x] = static_cast<float>(x) + ddx[x];
         my[x] = static_cast<float>(y) + ddy[x];
       }

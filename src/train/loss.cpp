@@ -60,6 +60,28 @@ torch::Tensor FaceLoss(const torch::Tensor& output, const torch::Tensor& target,
   return l1 + dssim;
 }
 
+torch::Tensor CoarseFaceLoss(const torch::Tensor& coarse, const torch::Tensor& target, const torch::Tensor& weight) {
+  const int64_t factor = target.size(-1) / coarse.size(-1);
+  if (factor <= 1) return FaceLoss(coarse, target, weight);
+  const auto pool = F::AvgPool2dFuncOptions(factor);
+  return FaceLoss(coarse, F::avg_pool2d(target, pool), F::avg_pool2d(weight, pool));
+}
+
+torch::Tensor DetailLoss(const torch::Tensor& output, const torch::Tensor& target, const torch::Tensor& weight) {
+  torch::Tensor difference = output - target;
+  torch::Tensor w = weight;
+  torch::Tensor loss = (w * difference.abs()).mean();
+  const auto pool = F::AvgPool2dFuncOptions(2);
+  const auto twice = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest);
+  for (int band = 0; band < kDetailLossBands; ++band) {
+    const torch::Tensor coarser = F::avg_pool2d(difference, pool);
+    loss = loss + (w * (difference - F::interpolate(coarser, twice)).abs()).mean();
+    difference = coarser;
+    w = F::avg_pool2d(w, pool);
+  }
+  return loss;
+}
+
 torch::Tensor FocalFrequencyLoss(const torch::Tensor& output, const torch::Tensor& target) {
   const torch::Tensor fo = torch::fft::fft2(output.to(torch::kFloat32), c10::nullopt, {-2, -1}, "ortho");
   const torch::Tensor ft = torch::fft::fft2(target.to(torch::kFloat32), c10::nullopt, {-2, -1}, "ortho");

@@ -50,7 +50,7 @@ QualityPoint QualityWatch::Measure(model::FaceAutoencoder& net, int64_t iteratio
     const std::vector<FaceSample>& watched = faces_[i].watched;
     std::vector<cv::Mat> crops;
     for (const FaceSample& f : watched) crops.push_back(f.crop);
-    const torch::Tensor drawn = net->Forward(model::ImagesToTensor(crops, side).to(device), target).rgb.to(torch::kCPU);
+    const torch::Tensor drawn = net->Forward(model::ImagesToTensor(crops, net->input_resolution()).to(device), target).rgb.to(torch::kCPU);
     std::vector<cv::Mat> chips;
     double sharpness = 0;
     for (size_t k = 0; k < watched.size(); ++k) {

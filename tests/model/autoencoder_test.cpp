@@ -15,15 +15,55 @@ TEST(Autoencoder, EveryPresetMapsFacesToFacesForEveryIdentity) {
     FaceAutoencoder net(preset, 3);
     torch::NoGradGuard no_grad;
     const int r = preset.resolution;
-    const torch::Tensor faces = torch::rand({2, 3, r, r});
+    const int in = preset.EncoderSide(r);
+    EXPECT_EQ(net->input_resolution(), in) << preset.name;
+    const torch::Tensor faces = torch::rand({2, 3, in, in});
     for (int id = 0; id < 3; ++id) {
       const Decoded out = net->Forward(faces, id);
-      EXPECT_EQ(out.rgb.sizes(), faces.sizes()) << preset.name;
+      EXPECT_EQ(out.rgb.sizes(), (std::vector<int64_t>{2, 3, r, r})) << preset.name;
+      EXPECT_EQ(out.coarse.defined(), !preset.detail_channels.empty()) << preset.name;
       EXPECT_GE(out.rgb.min().item<float>(), 0.0f);
       EXPECT_LE(out.rgb.max().item<float>(), 1.0f);
       EXPECT_EQ(out.mask.defined(), preset.has_mask) << preset.name;
     }
   }
+}
+
+TEST(Autoencoder, SharpPresetDrawsFourTimesTheSideItEncodesStartingFromTheCoarseFace) {
+  const Preset& sharp = GetPreset("sharp");
+  EXPECT_EQ(sharp.resolution, 256);
+  FaceAutoencoder net(sharp, 2);
+  torch::NoGradGuard no_grad;
+  EXPECT_THROW(net->Encode(torch::rand({1, 3, 256, 256})), UsageError);  // the encoder takes 64 px
+  const Decoded out = net->Forward(torch::rand({2, 3, 64, 64}), 1);
+  EXPECT_EQ(out.rgb.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
+  EXPECT_EQ(out.coarse.sizes(), (std::vector<int64_t>{2, 3, 64, 64}));
+  // Untrained detail levels add nothing: the face is the coarse one enlarged, so its 4 x 4
+  // means give the coarse face back (to the sigmoid's curvature over small logits).
+  const torch::Tensor pooled = torch::nn::functional::avg_pool2d(out.rgb, torch::nn::functional::AvgPool2dFuncOptions(4));
+  EXPECT_LT((pooled - out.coarse).abs().max().item<float>(), 0.01f);
+  // lite's encoder unchanged: sharp costs only in its decoders.
+  FaceAutoencoder lite(GetPreset("lite"), 2);
+  int64_t sharp_encoder = 0, lite_encoder = 0;
+  for (const auto& p : net->EncoderParameters()) sharp_encoder += p.numel();
+  for (const auto& p : lite->EncoderParameters()) lite_encoder += p.numel();
+  EXPECT_EQ(sharp_encoder, lite_encoder);
+}
+
+TEST(Autoencoder, ADetailWindowDrawsThePixelsOfTheWholeFace) {
+  FaceAutoencoder net(GetPreset("sharp"), 2);
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : net->parameters()) p.copy_(torch::randn_like(p) * 0.05);  // detail levels not zero
+  const torch::Tensor code = net->Encode(torch::rand({2, 3, 64, 64}));
+  const Decoded whole = net->Decode(code, 0);
+  const DetailWindow window{5, 20, 32};  // x, y, side in 64 px units
+  const Decoded part = net->Decode(code, 0, window);
+  ASSERT_EQ(part.rgb.sizes(), (std::vector<int64_t>{2, 3, 128, 128}));
+  const torch::Tensor expected = whole.rgb.narrow(2, 4 * window.y, 128).narrow(3, 4 * window.x, 128);
+  EXPECT_LT((part.rgb - expected).abs().max().item<float>(), 1e-5f);
+  EXPECT_TRUE(torch::equal(part.coarse, whole.coarse));
+  EXPECT_THROW(net->Decode(code, 0, DetailWindow{2, 20, 32}), UsageError);   // into the margin
+  EXPECT_THROW(net->Decode(code, 0, DetailWindow{30, 20, 32}), UsageError);
 }
 
 TEST(Autoencoder, DecodersAreSeparateAndTheEncoderShared) {
@@ -88,7 +128,7 @@ TEST(Autoencoder, UnknownPresetNamesTheChoices) {
     GetPreset("huge");
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("original, lite, lite128, hd"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("original, lite, lite128, sharp, hd"), std::string::npos) << e.what();
   }
 }
 

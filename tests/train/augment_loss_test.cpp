@@ -62,6 +62,22 @@ TEST(Augment, WarpChangesTheInputButNotTheTargetGeometry) {
   EXPECT_GT(input_error, 1.0);
 }
 
+TEST(Augment, SmallerInputIsTheTargetShrunkThenWarped) {
+  const FaceSample face = Sample();
+  cv::RNG rng(5);
+  const TrainingPair pair = MakePair(face, 128, AugmentOptions{}, rng, true, 32);
+  EXPECT_EQ(pair.input.size(), cv::Size(32, 32));
+  EXPECT_EQ(pair.target.size(), cv::Size(128, 128));
+  EXPECT_EQ(pair.weight.size(), cv::Size(128, 128));
+  EXPECT_EQ(pair.mask.size(), cv::Size(128, 128));
+  // The clean pair: the input is the target shrunk by area averaging.
+  cv::RNG unused;
+  const TrainingPair clean = MakePair(face, 128, AugmentOptions{}, unused, false, 32);
+  cv::Mat shrunk;
+  cv::resize(clean.target, shrunk, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(cv::norm(clean.input, shrunk, cv::NORM_INF), 0.0);
+}
+
 TEST(Augment, SameSeedSamePairs) {
   const FaceSample face = Sample();
   cv::RNG a(42), b(42);
@@ -69,6 +85,29 @@ TEST(Augment, SameSeedSamePairs) {
   const TrainingPair pb = MakePair(face, 64, AugmentOptions{}, b);
   EXPECT_EQ(cv::norm(pa.input, pb.input, cv::NORM_INF), 0.0);
   EXPECT_EQ(cv::norm(pa.target, pb.target, cv::NORM_INF), 0.0);
+}
+
+TEST(Loss, CoarseFaceLossComparesWithTheTargetShrunkToItsSide) {
+  const torch::Tensor target = torch::rand({2, 3, 64, 64});
+  const torch::Tensor weight = torch::ones({2, 1, 64, 64});
+  const torch::Tensor shrunk = torch::nn::functional::avg_pool2d(target, torch::nn::functional::AvgPool2dFuncOptions(4));
+  EXPECT_LT(CoarseFaceLoss(shrunk, target, weight).item<double>(), 1e-6);
+  EXPECT_GT(CoarseFaceLoss(torch::rand({2, 3, 16, 16}), target, weight).item<double>(), 0.1);
+}
+
+TEST(Loss, DetailLossChargesMissingFineDetailMoreThanPlainL1) {
+  const torch::Tensor target = torch::rand({2, 3, 64, 64});
+  const torch::Tensor weight = torch::ones({2, 1, 64, 64});
+  EXPECT_LT(DetailLoss(target, target, weight).item<double>(), 1e-9);
+  // A constant offset has no detail: only the plain L1 sees it.
+  EXPECT_NEAR(DetailLoss(target + 0.1, target, weight).item<double>(), 0.1, 1e-5);
+  // The target blurred (its 2x2 means, enlarged) lost its finest detail: the bands add to
+  // the L1 of the same error.
+  namespace F = torch::nn::functional;
+  const torch::Tensor blurred = F::interpolate(F::avg_pool2d(target, F::AvgPool2dFuncOptions(2)),
+                                               F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest));
+  const double l1 = (blurred - target).abs().mean().item<double>();
+  EXPECT_GT(DetailLoss(blurred, target, weight).item<double>(), 1.8 * l1);
 }
 
 TEST(Loss, SsimIsOneForIdenticalImagesAndLowerForNoise) {

@@ -1,6 +1,7 @@
 // Training on real faces from the shared clips (label slow).
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +181,45 @@ TEST(TrainSlow, CliTrainsFromRawClipsWithATimeBudget) {
                                          b.string() + " -m " + model.string() + " --preset hd --time 1s");
   EXPECT_EQ(mismatch.exit_code, 5) << mismatch.output;
   EXPECT_NE(mismatch.output.find("model.json"), std::string::npos) << mismatch.output;
+}
+
+// The sharp preset end to end: a few steps, a save and a resume, 256 px faces from the
+// Swapper, and a second of person_b converted with it (size kept, the face changed, marked).
+TEST(TrainSlow, SharpPresetTrainsResumesAndConvertsAt256Px) {
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
+  const auto faces = RealFaces();
+  const fs::path dir = test::MakeTempDir("train_sharp");
+  TrainOptions o = LiteOptions(dir, faces);
+  o.preset = "sharp";
+  o.batch_size = 2;
+  o.iterations = 6;
+  o.save_every = 3;
+  const TrainReport first = Train(o, faces);
+  EXPECT_EQ(first.end_iteration, 6);
+  o.iterations = 8;
+  const TrainReport second = Train(o, faces);
+  EXPECT_TRUE(second.resumed);
+  EXPECT_EQ(second.start_iteration, 6);
+  EXPECT_EQ(second.end_iteration, 8);
+  const cv::Mat preview = cv::imread((dir / "preview.png").string());
+  EXPECT_GE(preview.cols, 3 * 256);  // original and both identities, a 256 px cell each
+
+  model::Swapper swapper(dir, model::DeviceKind::kCpu);
+  EXPECT_EQ(swapper.resolution(), 256);
+  EXPECT_EQ(swapper.info().resolution, 256);
+  const auto drawn = swapper.Swap({faces[0].faces[0].crop, faces[0].faces[1].crop}, 1);
+  ASSERT_EQ(drawn.size(), 2u);
+  EXPECT_EQ(drawn[0].face.size(), cv::Size(256, 256));
+
+  const fs::path out = dir / "swapped.mp4";
+  const auto converted = test::RunCommand(test::FaceswapBinary().string() + " -q convert " + clip_b.string() +
+                                          " -o " + out.string() + " -m " + dir.string() + " --end 1 --swap-all");
+  ASSERT_EQ(converted.exit_code, 0) << converted.output;
+  const auto size = test::RunCommand("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 " +
+                                     out.string());
+  EXPECT_NE(size.output.find("540,960"), std::string::npos) << size.output;
+  const auto verified = test::RunCommand(test::FaceswapBinary().string() + " verify " + out.string());
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
 }  // namespace

@@ -10,11 +10,24 @@
 
 namespace faceswap::model {
 
-// Faces go in and come out as float N x 3 x R x R, RGB order, values in [0, 1].
+// Faces go in as float N x 3 x S x S and come out as N x 3 x R x R, RGB order, values in
+// [0, 1]; S (input_resolution) is R except for presets with detail levels.
 struct Decoded {
   torch::Tensor rgb;   // N x 3 x R x R
   torch::Tensor mask;  // N x 1 x R x R in [0, 1]; undefined when the preset has no mask
+  // Presets with detail levels: the face the decoder body drew before them, N x 3 x S x S
+  // at the encoder's side S (trained against the target shrunk to S); else undefined.
+  torch::Tensor coarse;
 };
+
+// A square part of a face drawn with detail levels, in the coarse face's pixels (the
+// encoder's side): training draws the detail levels only there, where it measures them, as
+// super-resolution networks train on patches; the full side has 16x the coarse pixels.
+// Must keep kDetailWindowMargin pixels from every edge.
+struct DetailWindow {
+  int x = 0, y = 0, side = 0;
+};
+inline constexpr int kDetailWindowMargin = 3;  // the detail levels' reach, in coarse pixels, and then some
 
 class FaceAutoencoderImpl : public torch::nn::Module {
  public:
@@ -22,13 +35,17 @@ class FaceAutoencoderImpl : public torch::nn::Module {
 
   torch::Tensor Encode(const torch::Tensor& faces);
   Decoded Decode(const torch::Tensor& code, int identity);
+  // With detail levels: rgb (and mask) are only the window, at the drawn scale; the same
+  // pixels as the full face's (a test checks). Other presets ignore the window.
+  Decoded Decode(const torch::Tensor& code, int identity, const DetailWindow& window);
   Decoded Forward(const torch::Tensor& faces, int identity) { return Decode(Encode(faces), identity); }
 
   // Progressive presets grow from preset.start_resolution to preset.resolution; `alpha`
   // in [0, 1] fades the newest layers in (ProGAN: out = a*new + (1-a)*up(previous)).
   // Fixed presets accept only their own resolution.
   void SetStage(int resolution, double alpha);
-  int current_resolution() const { return resolution_; }
+  int current_resolution() const { return resolution_; }  // side of the faces drawn
+  int input_resolution() const { return preset_.EncoderSide(resolution_); }  // side of the faces encoded
   double current_alpha() const { return alpha_; }
 
   const Preset& preset() const { return preset_; }
@@ -38,6 +55,7 @@ class FaceAutoencoderImpl : public torch::nn::Module {
   std::vector<torch::Tensor> DecoderParameters(int identity) const;
 
  private:
+  Decoded DecodeIn(const torch::Tensor& code, int identity, const DetailWindow* window);
   struct Parts;
   Preset preset_;
   int identities_;

@@ -8,16 +8,26 @@ namespace faceswap::model {
 
 struct Preset {
   std::string name;
-  int resolution = 64;         // face crop side the network sees and draws, in pixels
+  int resolution = 64;         // face crop side the network draws, in pixels
+  // Side the encoder sees when it is smaller than `resolution` (0: the same). The decoder
+  // then draws its face at this side and adds detail in doublings: one level of narrow
+  // features per entry of `detail_channels` (their channels, coarse to fine), and a last
+  // doubling drawn from the finest, so resolution = input_resolution <<
+  // (detail_channels.size() + 1) (see autoencoder.cpp).
+  int input_resolution = 0;
+  std::vector<int> detail_channels;
   bool has_mask = false;       // decoder draws a 4th channel: the face mask
   bool progressive = false;    // trained from low to high resolution, new layers faded in
   int start_resolution = 0;    // progressive only: first stage's resolution
   int default_batch = 16;
   double default_learning_rate = 5e-5;
   std::string summary;         // one line for --help and info
+
+  // The side the encoder takes at a stage of `stage_resolution` output pixels.
+  int EncoderSide(int stage_resolution) const { return input_resolution > 0 ? input_resolution : stage_resolution; }
 };
 
-// "original" | "lite" | "hd"; UsageError listing the valid names otherwise.
+// "original" | "lite" | "lite128" | "sharp" | "hd"; UsageError listing the valid names otherwise.
 const Preset& GetPreset(const std::string& name);
 const std::vector<Preset>& AllPresets();
 

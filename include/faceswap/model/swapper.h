@@ -31,11 +31,11 @@ class Swapper {
   Swapper& operator=(const Swapper&) = delete;
 
   const ModelInfo& info() const;
-  int resolution() const;  // current side of the faces it takes and returns
+  int resolution() const;  // side of the faces it returns (crop faces at this size)
   DeviceKind device() const;
   Precision precision() const;
 
-  // Encodes each aligned face (BGR 8-bit; resized to resolution() when needed) and
+  // Encodes each aligned face (BGR 8-bit; resized to the encoder's side when needed) and
   // decodes it as `identity`. Runs in batches of at most `batch_size`.
   std::vector<SwapOutput> Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size = 16);
 

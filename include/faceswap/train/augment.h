@@ -29,16 +29,18 @@ struct AugmentOptions {
 };
 
 struct TrainingPair {
-  cv::Mat input;    // CV_8UC3, side x side: warped
+  cv::Mat input;    // CV_8UC3, input_side x input_side: warped
   cv::Mat target;   // CV_8UC3, side x side: unwarped
   cv::Mat weight;   // CV_32FC1: 1 over the image, feature_weight on eyes and mouth
   cv::Mat mask;     // CV_32FC1 in {0, 1}: the face hull (target for learned masks)
 };
 
 // `warp` false gives the clean pair used for previews and evaluation (no transform,
-// no jitter, no warp): input == target == the crop resized to side.
+// no jitter, no warp): input == target == the crop resized to side. `input_side` (0: side)
+// is the input's side when the encoder sees smaller faces than the decoder draws: the
+// input is the target's transformed and jittered face shrunk to it, then warped.
 TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& options, cv::RNG& rng,
-                      bool augment = true);
+                      bool augment = true, int input_side = 0);
 
 // Eye and mouth regions (1 inside) and the face hull, drawn from 68 landmarks.
 cv::Mat FeatureRegions(const std::array<cv::Point2f, 68>& points, cv::Size size);

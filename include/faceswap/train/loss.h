@@ -13,6 +13,18 @@ torch::Tensor SsimMap(const torch::Tensor& x, const torch::Tensor& y);
 // mean(w * |x - y|) + mean(w * (1 - SSIM) / 2), w broadcast over channels (N x 1 x H x W).
 torch::Tensor FaceLoss(const torch::Tensor& output, const torch::Tensor& target, const torch::Tensor& weight);
 
+// FaceLoss of a face drawn at a smaller side than the target (the coarse face of a preset
+// with detail levels): target and weight are shrunk to its side by area averaging first.
+torch::Tensor CoarseFaceLoss(const torch::Tensor& coarse, const torch::Tensor& target, const torch::Tensor& weight);
+
+// The loss of a face drawn with detail levels, at the full side: mean(w * |x - y|) plus
+// the same over the kDetailLossBands finest bands of a Laplacian pyramid of x - y (2x2
+// means down, nearest up), so that missing fine detail costs more than its small share of
+// the plain L1. Cheaper than SSIM at this side (measured: 27 + 74 ms against 680 ms for 32
+// faces of 256 px, forward and backward, on 2 cores); the coarse face keeps L1 + DSSIM.
+inline constexpr int kDetailLossBands = 2;
+torch::Tensor DetailLoss(const torch::Tensor& output, const torch::Tensor& target, const torch::Tensor& weight);
+
 // Focal frequency loss (Jiang, Dai, Wu & Loy, "Focal Frequency Loss for Image
 // Reconstruction and Synthesis", ICCV 2021): the squared distance between the 2-D Fourier
 // spectra of output and target (orthonormal FFT per channel), each frequency weighted by
