@@ -172,10 +172,9 @@ TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
                 blurred.directions[d].detail_bands[0], blurred.directions[d].detail_bands[1],
                 blurred.directions[d].detail_bands[2], noisy.directions[d].detail_bands[0],
                 noisy.directions[d].detail_bands[1], noisy.directions[d].detail_bands[2]);
-    // The 256 px crops are enlarged from smaller faces in these 540x960 frames, so the
-    // 64 px copy loses mostly the finest band: drawn there at part strength (between
-    // "nothing", 0.5, and real, 1), nearly whole in the coarser bands. The noise pushes the
-    // finest band below "nothing".
+    // The pyramid's bands overlap in frequency (Gaussian filters), so the 64 px copy keeps
+    // part of the finest band (between "nothing", 0.5, and real, 1) and most of the coarser
+    // ones. The noise pushes the finest band below "nothing".
     const auto& bb = blurred.directions[d].detail_bands;
     const auto& nb = noisy.directions[d].detail_bands;
     EXPECT_GT(bb[0], 0.5);

@@ -25,8 +25,9 @@ double Ssim(const cv::Mat& a, const cv::Mat& b);
 // images at the reference's size (`drawn` is enlarged bicubically when smaller). Per band,
 // R = energy of the reference's band and E = energy of the difference between the bands,
 // both summed inside `mask` (CV_8UC1, non-zero: measured; empty: everywhere); the band's
-// score is R / (R + E): 1 for the real detail, 0.5 for none at all (a face enlarged from a
-// smaller side), below 0.5 for detail that is not the real one (noise, invented texture).
+// score is R / (R + E): 1 for the real detail, 0.5 for none at all (a flat band; a face
+// enlarged from a smaller side scores a little above, as the bands overlap in frequency),
+// below 0.5 for detail that is not the real one (noise, invented texture).
 // Unlike the variance of the Laplacian it cannot be raised by adding noise.
 inline constexpr int kDetailBands = 3;
 struct DetailFidelity {
