@@ -78,6 +78,7 @@ attacks=(
   "scaled to half size (then libx264 crf 23)|-vf scale=trunc(iw/4)*2:trunc(ih/4)*2 -c:v libx264"
   "10% cropped off each side|-vf crop=trunc(iw*0.4)*2:trunc(ih*0.4)*2 -c:v libx264"
   "metadata stripped (-map_metadata -1)|-map_metadata -1 -c copy"
+  "mirrored (hflip, then libx264 crf 23)|-vf hflip -c:v libx264"
   "half size, then crf 28|-vf scale=trunc(iw/4)*2:trunc(ih/4)*2 -c:v libx264 -crf 28"
   "10% cropped, then half size|-vf crop=trunc(iw*0.4)*2:trunc(ih*0.4)*2,scale=trunc(iw/4)*2:trunc(ih/4)*2 -c:v libx264"
 )

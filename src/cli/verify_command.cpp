@@ -36,19 +36,24 @@ struct FileVerdict {
   std::optional<watermark::Payload> payload;
   watermark::Detection vote;
   double best_confidence = 0;  // of the single frames
+  int mirrored = 0;            // sampled frames in which it decodes from the mirror image
   bool marked() const { return payload.has_value(); }
+  // The file is a mirror image of a marked one: so says the vote, or most decoded frames.
+  bool is_mirrored() const { return vote.found ? vote.mirrored : 2 * mirrored > decoded; }
 };
 
 class FileVerifier {
  public:
   void Look(const video::Frame& frame) {
     const watermark::Detection d = detector_.Add(frame.bgr);
-    spdlog::debug("frame {}: {} (confidence {:.2f}, sync {:.1f}, tile x{:.3f})", frame.index,
-                  d.found ? d.payload.Describe() : "no mark", d.confidence, d.sync_score, d.relative_tile);
+    spdlog::debug("frame {}: {}{} (confidence {:.2f}, sync {:.1f}, tile x{:.3f})", frame.index,
+                  d.found ? d.payload.Describe() : "no mark", d.mirrored ? ", mirrored" : "", d.confidence,
+                  d.sync_score, d.relative_tile);
     ++verdict_.sampled;
     verdict_.best_confidence = std::max(verdict_.best_confidence, d.confidence);
     if (d.found) {
       ++verdict_.decoded;
+      verdict_.mirrored += d.mirrored ? 1 : 0;
       ++payloads_[d.payload.Describe()].second;
       payloads_[d.payload.Describe()].first = d.payload;
     }
@@ -110,8 +115,9 @@ void Print(const fs::path& file, const FileVerdict& v) {
   const double share = v.sampled > 0 ? 100.0 * v.decoded / v.sampled : 0.0;
   if (v.marked()) {
     const double confidence = v.vote.found ? v.vote.confidence : v.best_confidence;
-    std::printf("%s: marked: %s; the mark decodes in %d of %d sampled frames (%.0f%%), confidence %.2f\n",
-                file.string().c_str(), v.payload->Describe().c_str(), v.decoded, v.sampled, share, confidence);
+    std::printf("%s: marked: %s%s; the mark decodes in %d of %d sampled frames (%.0f%%), confidence %.2f\n",
+                file.string().c_str(), v.payload->Describe().c_str(), v.is_mirrored() ? " (in a mirror image)" : "",
+                v.decoded, v.sampled, share, confidence);
   } else {
     std::printf("%s: no faceswap watermark found in %d sampled frames (best confidence %.2f)\n",
                 file.string().c_str(), v.sampled, std::max(v.best_confidence, v.vote.confidence));

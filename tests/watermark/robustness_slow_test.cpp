@@ -2,8 +2,9 @@
 // like convert encodes (video::Writer's defaults, libx264 crf 18) keep a mark that
 // `faceswap verify` reads in at least 95% of its sampled frames after (a) that encode,
 // (b) re-encoding with libx264 crf 28, (c) scaling to half size, (d) cropping 10% off each
-// side and (e) stripping all metadata; and verify finds no mark in any frame of the
-// unconverted clips or in any shared photo. The attacks run through the ffmpeg program.
+// side, (e) stripping all metadata and (f) mirroring (hflip, which verify reports); and
+// verify finds no mark in any frame of the unconverted clips or in any shared photo. The
+// attacks run through the ffmpeg program.
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,7 @@ void ExpectMarkSurvives(const std::string& who) {
       {"half size", in + "-vf scale=iw/2:ih/2 -c:v libx264 -c:a copy"},
       {"10% cropped off each side", in + "-vf 'crop=trunc(iw*0.4)*2:trunc(ih*0.4)*2' -c:v libx264 -c:a copy"},
       {"metadata stripped", in + "-map_metadata -1 -c copy"},
+      {"mirrored", in + "-vf hflip -c:v libx264 -c:a copy"},
   };
   int index = 0;
   for (const auto& [what, arguments] : attacks) {
@@ -70,6 +72,7 @@ void ExpectMarkSurvives(const std::string& who) {
     EXPECT_EQ(r.sampled, 30) << what;
     EXPECT_GE(r.share(), 0.95) << what << "\n" << r.output;
     EXPECT_NE(r.output.find(SamplePayload().Describe()), std::string::npos) << what << "\n" << r.output;
+    EXPECT_EQ(r.output.find("mirror image") != std::string::npos, what == "mirrored") << what << "\n" << r.output;
   }
   // (e) really removed the tags: the writer's synthetic tag is gone, the pixels still say it.
   const auto tags = faceswap::test::RunCommand("ffprobe -v error -show_entries format_tags -of default=nw=1 " +

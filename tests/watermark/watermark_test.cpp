@@ -206,6 +206,25 @@ TEST(Detect, SurvivesJpegResizingAndCropping) {
   ExpectFound(Detect(marked(corner).clone()), "uneven crop");
 }
 
+TEST(Detect, ReadsMirroredCopiesAndSaysTheyAreMirrored) {
+  FACESWAP_REQUIRE_SAMPLE(photo, "images/obama-1080p.jpg");
+  const cv::Mat marked = Marked(cv::imread(photo.string()));
+  EXPECT_FALSE(Detect(marked).mirrored);
+  cv::Mat mirrored, small;
+  cv::flip(marked, mirrored, 1);
+  const Detection d = Detect(mirrored);
+  ExpectFound(d, "mirrored");
+  EXPECT_TRUE(d.mirrored);
+  cv::resize(mirrored, small, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+  const Detection after = Detect(Jpeg(small, 85));
+  ExpectFound(after, "mirrored, half size, jpeg 85");
+  EXPECT_TRUE(after.mirrored);
+  // Upside down is not a mirror image: not read.
+  cv::Mat upside_down;
+  cv::flip(marked, upside_down, 0);
+  EXPECT_FALSE(Detect(upside_down).found);
+}
+
 TEST(Detect, FindsNothingInUnmarkedPicturesAndNoise) {
   REQUIRE_PHOTOS(photos);
   Detector detector;

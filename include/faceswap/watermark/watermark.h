@@ -12,7 +12,9 @@
 // survives H.264 re-encoding, resizing, cropping and the loss of all metadata: the detector
 // folds the frame's tiles onto one, searches the tile size that a crop changed, finds the
 // tile's position by correlation, and decodes the payload with its error-correcting code
-// and checks. Several frames of one clip can vote (Detector::Add, then Vote).
+// and checks; when that fails it reads the picture flipped left to right as well, so a
+// mirrored copy (selfie video, re-uploads) is found too. Several frames of one clip can
+// vote (Detector::Add, then Vote).
 //
 // Only OpenCV core/imgproc; no video knowledge (callers bring BGR frames).
 
@@ -84,6 +86,7 @@ struct Detection {
   double sync_score = 0;    // pilot correlation peak over the correlation's spread (noise: ~4-5)
   double relative_tile = 0; // tile size found, relative to the embedder's for this frame size
   int frames = 0;           // frames the decision rests on
+  bool mirrored = false;    // found in the picture flipped left to right: a mirror image of a marked one
 };
 
 // Reads the mark from frames of one size: Detect for one frame, Add + Vote to decide on the
