@@ -13,7 +13,12 @@ void TimingReporter::ReportRuns(const std::vector<Run>& runs) {
   ConsoleReporter::ReportRuns(runs);
   for (const Run& run : runs) {
     // Aggregates (mean, stddev of repetitions) are derived from the iteration runs.
-    if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+#ifdef FACESWAP_BENCHMARK_RUN_SKIPPED
+    const bool failed = run.skipped != benchmark::internal::NotSkipped;
+#else
+    const bool failed = run.error_occurred;
+#endif
+    if (failed || run.run_type != Run::RT_Iteration) continue;
     runs_[run.run_name.function_name].push_back(run.GetAdjustedRealTime() /
                                                 benchmark::GetTimeUnitMultiplier(run.time_unit));
   }
