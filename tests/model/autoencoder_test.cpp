@@ -30,7 +30,7 @@ TEST(Autoencoder, EveryPresetMapsFacesToFacesForEveryIdentity) {
 }
 
 TEST(Autoencoder, SharpPresetDrawsFourTimesTheSideItEncodesStartingFromTheCoarseFace) {
-  const Preset& sharp = GetPreset("sharp");
+  const Preset sharp = GetPreset("sharp");
   EXPECT_EQ(sharp.resolution, 256);
   FaceAutoencoder net(sharp, 2);
   torch::NoGradGuard no_grad;
@@ -92,7 +92,7 @@ TEST(Autoencoder, OriginalPresetHasTheClassicShape) {
 }
 
 TEST(Autoencoder, ProgressivePresetRunsEveryStageAndFadesIn) {
-  const Preset& hd = GetPreset("hd");
+  const Preset hd = GetPreset("hd");
   FaceAutoencoder net(hd, 2);
   torch::NoGradGuard no_grad;
   for (int r = hd.start_resolution; r <= hd.resolution; r *= 2) {
@@ -110,7 +110,7 @@ TEST(Autoencoder, ProgressivePresetRunsEveryStageAndFadesIn) {
 }
 
 TEST(Autoencoder, StageScheduleGrowsAndFades) {
-  const Preset& hd = GetPreset("hd");
+  const Preset hd = GetPreset("hd");
   EXPECT_EQ(StageAt(hd, 0, 100).resolution, 32);
   EXPECT_DOUBLE_EQ(StageAt(hd, 0, 100).alpha, 1.0);
   EXPECT_EQ(StageAt(hd, 100, 100).resolution, 64);

@@ -306,7 +306,9 @@ TEST(Writer, KeptYuv420IsEncodedAsDecodedAndChangedRegionsComeOver) {
     cv::Mat y_diff;
     cv::absdiff(frame.yuv420.rowRange(0, frame.bgr.rows), sources[i].rowRange(0, frame.bgr.rows), y_diff);
     EXPECT_EQ(cv::countNonZero(y_diff & outside), 0) << "frame " << i << ": luma as decoded";
-    if (i != 2) EXPECT_EQ(cv::norm(frame.yuv420, sources[i], cv::NORM_INF), 0.0) << "frame " << i;
+    if (i != 2) {
+      EXPECT_EQ(cv::norm(frame.yuv420, sources[i], cv::NORM_INF), 0.0) << "frame " << i;
+    }
   }
   EXPECT_FALSE(back.Next(frame));
 
