@@ -38,8 +38,15 @@ std::string FormatSeconds(double seconds) {
 }
 
 int StreamRotation(const AVStream* stream) {
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 29, 100)
+  // FFmpeg 6.1 moved a stream's side data into its codec parameters.
+  const AVPacketSideData* side = av_packet_side_data_get(
+      stream->codecpar->coded_side_data, stream->codecpar->nb_coded_side_data, AV_PKT_DATA_DISPLAYMATRIX);
+  const auto* matrix = side && side->size >= 9 * sizeof(int32_t) ? reinterpret_cast<const int32_t*>(side->data) : nullptr;
+#else
   const auto* matrix = reinterpret_cast<const int32_t*>(
       av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
+#endif
   if (matrix) return detail::RotationFromDisplayMatrix(matrix);
   // Older muxers wrote only a "rotate" tag (clockwise degrees) and no matrix.
   if (const AVDictionaryEntry* tag = av_dict_get(stream->metadata, "rotate", nullptr, 0)) {

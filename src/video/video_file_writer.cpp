@@ -36,13 +36,37 @@ struct AudioFifoDeleter {
 };
 using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
 
+// What an encoder accepts, as a list ending in the usual terminator, or null for "anything".
+// FFmpeg 7.1 (libavcodec 61.13) deprecated AVCodec's pix_fmts, sample_fmts and
+// supported_samplerates for avcodec_get_supported_config().
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(61, 13, 100)
+template <typename T>
+const T* Supported(const AVCodec* encoder, AVCodecConfig config) {
+  const void* list = nullptr;
+  if (avcodec_get_supported_config(nullptr, encoder, config, 0, &list, nullptr) < 0) return nullptr;
+  return static_cast<const T*>(list);
+}
+const AVPixelFormat* PixelFormats(const AVCodec* encoder) {
+  return Supported<AVPixelFormat>(encoder, AV_CODEC_CONFIG_PIX_FORMAT);
+}
+const AVSampleFormat* SampleFormats(const AVCodec* encoder) {
+  return Supported<AVSampleFormat>(encoder, AV_CODEC_CONFIG_SAMPLE_FORMAT);
+}
+const int* SampleRates(const AVCodec* encoder) { return Supported<int>(encoder, AV_CODEC_CONFIG_SAMPLE_RATE); }
+#else
+const AVPixelFormat* PixelFormats(const AVCodec* encoder) { return encoder->pix_fmts; }
+const AVSampleFormat* SampleFormats(const AVCodec* encoder) { return encoder->sample_fmts; }
+const int* SampleRates(const AVCodec* encoder) { return encoder->supported_samplerates; }
+#endif
+
 // Prefer yuv420p, what every player decodes; otherwise what the encoder likes best for BGR.
 AVPixelFormat ChoosePixelFormat(const AVCodec* encoder) {
-  if (!encoder->pix_fmts) return AV_PIX_FMT_YUV420P;
-  for (const AVPixelFormat* f = encoder->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
+  const AVPixelFormat* formats = PixelFormats(encoder);
+  if (!formats) return AV_PIX_FMT_YUV420P;
+  for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f) {
     if (*f == AV_PIX_FMT_YUV420P) return *f;
   }
-  return avcodec_find_best_pix_fmt_of_list(encoder->pix_fmts, AV_PIX_FMT_BGR24, 0, nullptr);
+  return avcodec_find_best_pix_fmt_of_list(formats, AV_PIX_FMT_BGR24, 0, nullptr);
 }
 
 bool HasPrivateOption(AVCodecContext* ctx, const char* name) {
@@ -159,9 +183,9 @@ AudioTrack::AudioTrack(const fs::path& source, bool source_is_video_input, doubl
   encoder_.reset(avcodec_alloc_context3(encoder));
   if (!encoder_) throw std::bad_alloc();
   encoder_->sample_rate = decoder_->sample_rate;
-  if (encoder->supported_samplerates) {  // nearest rate the encoder supports
-    int best_rate = encoder->supported_samplerates[0];
-    for (const int* r = encoder->supported_samplerates; *r; ++r) {
+  if (const int* rates = SampleRates(encoder)) {  // nearest rate the encoder supports
+    int best_rate = rates[0];
+    for (const int* r = rates; *r; ++r) {
       if (std::abs(*r - decoder_->sample_rate) < std::abs(best_rate - decoder_->sample_rate)) best_rate = *r;
     }
     encoder_->sample_rate = best_rate;
@@ -170,7 +194,8 @@ AudioTrack::AudioTrack(const fs::path& source, bool source_is_video_input, doubl
       encoder_->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
     av_channel_layout_default(&encoder_->ch_layout, std::max(1, decoder_->ch_layout.nb_channels));
   }
-  encoder_->sample_fmt = encoder->sample_fmts ? encoder->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
+  const AVSampleFormat* sample_formats = SampleFormats(encoder);
+  encoder_->sample_fmt = sample_formats ? sample_formats[0] : AV_SAMPLE_FMT_FLTP;
   encoder_->bit_rate = 64000LL * std::min(encoder_->ch_layout.nb_channels, 6);
   encoder_->time_base = AVRational{1, encoder_->sample_rate};
   if (output->oformat->flags & AVFMT_GLOBALHEADER) encoder_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
