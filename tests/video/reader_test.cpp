@@ -129,9 +129,15 @@ TEST(Reader, RotatedClipComesOutUpright) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
   const fs::path dir = MakeTempDir("reader_rotation");
   const fs::path rotated = dir / "rotated.mp4";
-  // ffmpeg 5.1 has no -display_rotation; the mov muxer turns the legacy rotate tag into a
-  // display matrix. Stream copy: the pixels stay as stored, only the matrix is added.
-  Ffmpeg("-i " + Quoted(clip) + " -t 1 -c copy -metadata:s:v:0 rotate=90 " + Quoted(rotated));
+  // Stream copy: the pixels stay as stored, only a display matrix is added. ffmpeg 6.0 and
+  // later (Debian 13) set it with -display_rotation and ignore the legacy rotate tag;
+  // ffmpeg 5.1 (Debian 12) has no -display_rotation, and its mov muxer turns the tag into
+  // the matrix. Both give the same matrix (ffprobe: rotation=90).
+  const std::string cut = " -t 1 -c copy ";
+  if (RunCommand("ffmpeg -nostdin -v error -y -display_rotation 90 -i " + Quoted(clip) + cut + Quoted(rotated))
+          .exit_code != 0) {
+    Ffmpeg("-i " + Quoted(clip) + cut + "-metadata:s:v:0 rotate=90 " + Quoted(rotated));
+  }
   ASSERT_NE(Ffprobe("-show_entries stream_side_data=rotation -of csv=p=0", rotated).find("90"),
             std::string::npos)
       << "the test clip carries no rotation; cannot test rotation";
