@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "faceswap/core/error.h"
+#include "tcp_store_options.h"
 
 extern char** environ;
 
@@ -98,7 +99,7 @@ void RunLocalRanks(const LocalLaunch& launch) {
   const int threads = SplitThreads(launch.threads, launch.ranks,
                                    static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   // The rendezvous store lives here, on a port the kernel picks: the ranks only connect.
-  c10d::TCPStoreOptions store_options;
+  c10d::TCPStoreOptions store_options = detail::TcpStoreOptions();
   store_options.port = 0;
   store_options.isServer = true;
   store_options.waitWorkers = false;

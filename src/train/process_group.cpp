@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "faceswap/core/error.h"
+#include "tcp_store_options.h"
 
 namespace faceswap::train {
 namespace {
@@ -245,7 +246,7 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
   g.device = device;
   const std::string where = options.master_addr + ":" + std::to_string(options.master_port);
   JoinStep(options, "cannot reach the rendezvous store at " + where, [&] {
-    c10d::TCPStoreOptions store_options;
+    c10d::TCPStoreOptions store_options = detail::TcpStoreOptions();
     store_options.port = static_cast<uint16_t>(options.master_port);
     store_options.isServer = !options.launcher_hosts_store && options.rank == 0;
     store_options.waitWorkers = false;
