@@ -69,6 +69,16 @@ AVPixelFormat ChoosePixelFormat(const AVCodec* encoder) {
   return avcodec_find_best_pix_fmt_of_list(formats, AV_PIX_FMT_BGR24, 0, nullptr);
 }
 
+// Whether the source's audio goes into the container as it is. Raw PCM never goes into MP4:
+// FFmpeg 5.1 (Debian 12) refuses it there, FFmpeg 7.1 (Debian 13) accepts it (ISO/IEC
+// 23003-5), but few players play that, and its muxer fails at the end on PCM whose channel
+// layout the source left unspecified (common in Matroska). AAC there, whatever the FFmpeg.
+bool CanCopyAudio(const AVOutputFormat* container, AVCodecID codec) {
+  const bool pcm = codec >= AV_CODEC_ID_FIRST_AUDIO && codec < AV_CODEC_ID_ADPCM_IMA_QT;
+  if (pcm && std::string(container->name) == "mp4") return false;
+  return avformat_query_codec(container, codec, FF_COMPLIANCE_NORMAL) == 1;
+}
+
 bool HasPrivateOption(AVCodecContext* ctx, const char* name) {
   return ctx->priv_data && av_opt_find(ctx->priv_data, name, nullptr, 0, 0) != nullptr;
 }
@@ -153,7 +163,7 @@ AudioTrack::AudioTrack(const fs::path& source, bool source_is_video_input, doubl
   out_stream_ = avformat_new_stream(output, nullptr);
   if (!out_stream_) throw std::bad_alloc();
 
-  if (avformat_query_codec(output->oformat, in_par->codec_id, FF_COMPLIANCE_NORMAL) == 1) {
+  if (CanCopyAudio(output->oformat, in_par->codec_id)) {
     // Copy: bit-exact audio, no generation loss, almost no CPU.
     avcodec_parameters_copy(out_stream_->codecpar, in_par);
     out_stream_->codecpar->codec_tag = 0;  // let the muxer pick its own tag for the codec
