@@ -6,6 +6,8 @@
 #   sudo bash scripts/check_cuda_build.sh --cuda     # CUDA LibTorch 2.6: build every target, run nothing
 #   sudo bash scripts/check_cuda_build.sh --cpu2x    # CPU LibTorch 2.x: build every target, run ctest
 #   sudo bash scripts/check_cuda_build.sh --cpu2x -L unit   # extra arguments go to ctest
+#   sudo bash scripts/check_cuda_build.sh --fresh ...  # empty the build folder first (ccache
+#                                                      # keeps it quick): counts every warning
 #
 # --cuda compiles and links the whole project and its tests with -DFACESWAP_CUDA=ON against
 # trixie's libtorch-cuda-dev (CUDA 12.4, NCCL 2.22). Nothing runs on a GPU, and Debian has
@@ -23,11 +25,13 @@
 set -euo pipefail
 
 mode=cuda
+fresh=0
 ctest_args=()
 while (($#)); do
   case "$1" in
     --cuda) mode=cuda ;;
     --cpu2x) mode=cpu2x ;;
+    --fresh) fresh=1 ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) ctest_args+=("$1") ;;
   esac
@@ -142,6 +146,7 @@ if [[ $mode == cuda ]]; then
     -DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined
     -DCMAKE_SHARED_LINKER_FLAGS=-Wl,--allow-shlib-undefined)
 fi
+((fresh)) && rm -rf "$root$build"
 step "configuring $build"
 in_root cmake "${cmake_args[@]}" > "$root$build.configure.log" 2>&1 \
   || { cat "$root$build.configure.log"; echo "check_cuda_build.sh: configuration failed" >&2; exit 1; }
