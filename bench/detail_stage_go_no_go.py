@@ -49,7 +49,7 @@ class DetailStage(nn.Module):
         nn.init.zeros_(self.rgb.bias)
 
     def forward(self, x):
-        base = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+        base = bicubic(x)
         f = F.leaky_relu(self.head(x), 0.1)
         for conv in self.body:
             f = f + F.leaky_relu(conv(f), 0.1)
@@ -123,6 +123,10 @@ def detail_fidelity(real_bgr, drawn_bgr, mask, bands=3):
     return out
 
 
+def bicubic(low):
+    return F.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False)
+
+
 def to_bgr(t):
     return (t.clamp(0, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255.0 + 0.5).astype(np.uint8).copy()
 
@@ -154,6 +158,8 @@ def main():
     parser.add_argument("--train-input", choices=["real", "redrawn"], default="real",
                         help="what the stage learns from, shrunk to 64 px: the real crops or the redrawn ones")
     args = parser.parse_args()
+    if args.train_input == "redrawn" and not args.redrawn:
+        parser.error("--train-input redrawn needs --redrawn DIR")
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     real = load(args.faces)
@@ -184,8 +190,8 @@ def main():
         drawn = net(low)[:, :, 16:-16, 16:-16]  # the 4 px margin, enlarged, cut off again
         loss = F.l1_loss(drawn, high)
         if args.loss == "l1+bands":
-            for mine, real in zip(laplacian_bands(drawn), laplacian_bands(high)):
-                loss = loss + F.l1_loss(mine, real)
+            for drawn_band, real_band in zip(laplacian_bands(drawn), laplacian_bands(high)):
+                loss = loss + F.l1_loss(drawn_band, real_band)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -194,21 +200,18 @@ def main():
           f"({args.train_input}), held out {len(faces) - split}; {steps} steps in {args.minutes:g} min, loss {args.loss}")
     print("| drawn from the 64 px crop | sharpness ratio (median) | detail fidelity | bands fine->coarse |")
     print("| --- | --- | --- | --- |")
-    evaluate("bicubic enlargement", lambda low: F.interpolate(low, scale_factor=4, mode="bicubic",
-                                                              align_corners=False), held_high, held_low, mask)
+    evaluate("bicubic enlargement", bicubic, held_high, held_low, mask)
     net.eval()
     evaluate("detail stage", net, held_high, held_low, mask)
     if redrawn:
-        evaluate("redrawn, bicubic", lambda low: F.interpolate(low, scale_factor=4, mode="bicubic",
-                                                               align_corners=False), held_high, held_redrawn, mask)
+        evaluate("redrawn, bicubic", bicubic, held_high, held_redrawn, mask)
         evaluate("redrawn, detail stage", net, held_high, held_redrawn, mask)
     if args.save:
         os.makedirs(args.save, exist_ok=True)
         shown = held_redrawn if redrawn else held_low  # bicubic | detail stage | real crop
         with torch.no_grad():
             for i in range(0, len(held_high), max(1, len(held_high) // 4)):
-                row = [to_bgr(F.interpolate(shown[i:i + 1], scale_factor=4, mode="bicubic",
-                                            align_corners=False)[0]), to_bgr(net(shown[i:i + 1])[0]),
+                row = [to_bgr(bicubic(shown[i:i + 1])[0]), to_bgr(net(shown[i:i + 1])[0]),
                        to_bgr(held_high[i])]
                 cv2.imwrite(os.path.join(args.save, f"held_{i:03d}.png"), np.hstack(row))
 
