@@ -1,6 +1,6 @@
 # Every third-party library, found from the system (Debian packages named in README.md).
 
-find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo calib3d)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo calib3d highgui)
 find_package(dlib REQUIRED)
 find_package(Torch REQUIRED)
 find_package(CLI11 REQUIRED)
@@ -9,7 +9,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET
-  libavformat libavcodec libavutil libswscale libswresample)
+  libavformat libavcodec libavutil libswscale libswresample libavdevice)
 
 if(FACESWAP_CUDA AND NOT TORCH_CUDA_LIBRARIES)
     message(FATAL_ERROR "FACESWAP_CUDA=ON but the LibTorch found at ${Torch_DIR} has no CUDA. "

@@ -111,7 +111,7 @@ in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/b
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libopencv-dev libdlib-dev libdlib-data libblas-dev liblapack-dev libopenblas0-pthread
-  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev ffmpeg bzip2
 )

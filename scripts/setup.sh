@@ -37,7 +37,7 @@ packages=(
   libdlib-dev libdlib-data
   libblas-dev liblapack-dev  # dlib's CMake file links libblas.so/liblapack.so; libdlib-dev lacks them
   libtorch-dev libgloo-dev libopenblas0-pthread
-  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg bzip2

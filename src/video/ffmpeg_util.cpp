@@ -3,6 +3,7 @@
 extern "C" {
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libavdevice/avdevice.h>
 }
 
 #include <spdlog/spdlog.h>
@@ -47,6 +48,18 @@ void ForwardToSpdlog(void* avcl, int level, const char* format, va_list args) {
 void InstallLogBridge() {
   static std::once_flag once;
   std::call_once(once, [] { av_log_set_callback(ForwardToSpdlog); });
+}
+
+void RegisterDevicesAndNetwork() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    avdevice_register_all();
+    avformat_network_init();
+  });
+}
+
+bool IsLiveAddress(const std::string& path) {
+  return path.find("://") != std::string::npos || path.rfind("/dev/", 0) == 0;
 }
 
 }  // namespace faceswap::video::detail

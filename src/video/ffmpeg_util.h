@@ -55,4 +55,11 @@ std::string AvErrorText(int error_code);
 // spdlog's debug level: visible with --verbose, silent otherwise. Idempotent.
 void InstallLogBridge();
 
+// libavdevice's inputs and outputs (v4l2 cameras and loopback devices, x11grab) and the
+// network protocols, registered once. Idempotent.
+void RegisterDevicesAndNetwork();
+
+// Whether a path names a stream or device rather than a file: "proto://..." or /dev/...
+bool IsLiveAddress(const std::string& path);
+
 }  // namespace faceswap::video::detail

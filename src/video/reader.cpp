@@ -71,6 +71,7 @@ void ReaderOptions::Check() const {
     throw UsageError("--end must be later than --start");
   }
   if (threads < 0) throw UsageError("decoder threads must be 0 (automatic) or more");
+  if (live && (!std::isfinite(stall_seconds) || stall_seconds <= 0)) throw UsageError("--stall must be a time above 0 seconds");
 }
 
 namespace {
@@ -123,7 +124,13 @@ struct Reader::Impl {
 };
 
 void Reader::Impl::OpenClip() {
-  clip = std::make_unique<StreamDecoder>(input, options.threads);
+  detail::LiveInput live;
+  live.enabled = options.live;
+  live.stall_seconds = options.stall_seconds;
+  live.format = options.format;
+  live.video_size = options.video_size;
+  live.framerate = options.framerate;
+  clip = std::make_unique<StreamDecoder>(input, options.threads, live);
   const AVStream* stream = clip->stream();
   const AVCodecParameters* par = stream->codecpar;
   if (par->width <= 0 || par->height <= 0) throw InputError(input, "video stream has no picture size");
@@ -258,6 +265,10 @@ bool Reader::Impl::NextFromClip(Frame& frame) {
 }
 
 void Reader::Impl::CheckClipEndedWhole() {
+  if (clip->stalled()) {
+    MarkBroken("the source sent nothing for " + FormatSeconds(options.stall_seconds));
+    return;
+  }
   if (!clip->read_error().empty()) {
     MarkBroken("read error (" + clip->read_error() + ")");
     return;
@@ -266,6 +277,7 @@ void Reader::Impl::CheckClipEndedWhole() {
     MarkBroken("no frame could be decoded (damaged or truncated file)");
     return;
   }
+  if (options.live) return;  // a stream just ends; it has no length to compare with
   // A truncated file has an index (mp4 moov) promising more than the data holds: the
   // demuxer just reaches end of file early. Compare where the frames stopped with where
   // the video stream says it ends. Only the stream's own duration is trusted: a
@@ -315,6 +327,10 @@ Reader::Reader(const fs::path& input, const ReaderOptions& options) : impl_(std:
   impl_->options = options;
   impl_->info.path = input;
   std::error_code ec;
+  if (options.live) {
+    impl_->OpenClip();
+    return;
+  }
   if (!fs::exists(input, ec)) throw InputError(input, "no such file or folder");
   if (fs::is_directory(input, ec) || detail::IsImageFile(input)) {
     impl_->OpenImages();

@@ -9,25 +9,63 @@ extern "C" {
 #include <cmath>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/stop_signal.h"
 
 namespace faceswap::video::detail {
 
-StreamDecoder::StreamDecoder(const std::filesystem::path& path, int threads)
+int StreamDecoder::Interrupted(void* self) {
+  auto* decoder = static_cast<StreamDecoder*>(self);
+  if (core::StopSignals::requested()) return 1;
+  if (decoder->stall_seconds_ > 0 && std::chrono::steady_clock::now() > decoder->deadline_) {
+    decoder->stalled_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+void StreamDecoder::ArmDeadline(double seconds) {
+  deadline_ = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+StreamDecoder::StreamDecoder(const std::filesystem::path& path, int threads, const LiveInput& live)
     : path_(path), packet_(AllocPacket()) {
   InstallLogBridge();
-  AVFormatContext* raw = nullptr;
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) throw std::bad_alloc();
   AVDictionary* open_options = nullptr;
-  // A single image named like "shot%03d.png" must not be read as a numbered pattern.
-  av_dict_set(&open_options, "pattern_type", "none", 0);
-  const int opened = avformat_open_input(&raw, path.c_str(), nullptr, &open_options);
+  const AVInputFormat* forced = nullptr;
+  if (live.enabled) {
+    RegisterDevicesAndNetwork();
+    // Start from the first packets rather than buffering and probing seconds of stream.
+    raw->flags |= AVFMT_FLAG_NOBUFFER;
+    raw->probesize = 1 << 20;
+    raw->max_analyze_duration = AV_TIME_BASE;  // 1 s
+    raw->interrupt_callback = {&StreamDecoder::Interrupted, this};
+    stall_seconds_ = live.stall_seconds;
+    ArmDeadline(2 * stall_seconds_);  // opening and probing may wait for a key frame
+    if (!live.format.empty()) {
+      forced = av_find_input_format(live.format.c_str());
+      if (!forced) throw InputError(path, "this FFmpeg has no input format '" + live.format + "'");
+    }
+    if (!live.video_size.empty()) av_dict_set(&open_options, "video_size", live.video_size.c_str(), 0);
+    if (!live.framerate.empty()) av_dict_set(&open_options, "framerate", live.framerate.c_str(), 0);
+  } else {
+    // A single image named like "shot%03d.png" must not be read as a numbered pattern.
+    av_dict_set(&open_options, "pattern_type", "none", 0);
+  }
+  const int opened = avformat_open_input(&raw, path.c_str(), forced, &open_options);
   av_dict_free(&open_options);
   if (opened < 0) {
+    if (stalled_) throw InputError(path, "nothing arrived for " + std::to_string(static_cast<int>(2 * stall_seconds_)) + " s");
+    if (core::StopSignals::requested()) throw Error(ExitCode::kInterrupted, path.string() + ": interrupted while opening");
     if (opened == AVERROR(ENOENT)) throw InputError(path, "no such file or folder");
     if (opened == AVERROR(EACCES)) throw InputError(path, "permission denied");
     throw InputError(path, "not a media file FFmpeg can read (" + AvErrorText(opened) + ")");
   }
   format_.reset(raw);
   const int probed = avformat_find_stream_info(format_.get(), nullptr);
+  if (probed < 0 && stalled_) throw InputError(path, "no video arrived to probe within " + std::to_string(static_cast<int>(2 * stall_seconds_)) + " s");
   if (probed < 0) {
     throw InputError(path, "cannot read stream information (" + AvErrorText(probed) + ")");
   }
@@ -79,6 +117,7 @@ bool StreamDecoder::Decode(AVFrame* frame) {
       finished_ = true;
       break;
     }
+    if (stall_seconds_ > 0) ArmDeadline(stall_seconds_);
     const int read = av_read_frame(format_.get(), packet_.get());
     if (read < 0) {
       if (read != AVERROR_EOF) read_error_ = AvErrorText(read);

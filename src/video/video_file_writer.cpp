@@ -79,6 +79,15 @@ bool CanCopyAudio(const AVOutputFormat* container, AVCodecID codec) {
   return avformat_query_codec(container, codec, FF_COMPLIANCE_NORMAL) == 1;
 }
 
+// The container a stream URL or device gets when none is asked for: MPEG-TS over datagram
+// and byte protocols (what players and ffmpeg read from udp:// and srt://), FLV for RTMP,
+// the v4l2 output device for /dev/videoN.
+const char* LiveContainerFor(const std::string& address) {
+  if (address.rfind("/dev/", 0) == 0) return "video4linux2";
+  if (address.rfind("rtmp", 0) == 0) return "flv";
+  return "mpegts";
+}
+
 bool HasPrivateOption(AVCodecContext* ctx, const char* name) {
   return ctx->priv_data && av_opt_find(ctx->priv_data, name, nullptr, 0, 0) != nullptr;
 }
@@ -359,6 +368,7 @@ class VideoFileWriter : public Writer::Impl {
   void Encode(AVFrame* frame);  // nullptr flushes
 
   MediaInfo source_;
+  bool direct_ = false;  // a live stream or device: written straight there
   fs::path temporary_;
   bool committed_ = false;
   OutputFormatPtr format_;
@@ -379,18 +389,28 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
     : source_(source) {
   InstallLogBridge();
   this->output = output;
-  temporary_ = core::TemporaryPathFor(output);
+  direct_ = options.live && IsLiveAddress(output.string());
+  temporary_ = direct_ ? output : core::TemporaryPathFor(output);
+  if (options.live) RegisterDevicesAndNetwork();
 
-  const AVOutputFormat* container = av_guess_format(nullptr, output.c_str(), nullptr);
+  const AVOutputFormat* container = options.format.empty() ? nullptr : av_guess_format(options.format.c_str(), nullptr, nullptr);
+  if (!options.format.empty() && !container) throw UsageError(output, "this FFmpeg has no output format '" + options.format + "'");
+  if (!container && direct_) container = av_guess_format(LiveContainerFor(output.string()), nullptr, nullptr);
+  if (!container) container = av_guess_format(nullptr, output.c_str(), nullptr);
   if (!container) {
     throw UsageError(output, "unknown output container for extension '" + output.extension().string() +
                                  "' (use .mp4, .mkv, .mov or .webm, or a folder for images)");
   }
-  const AVCodec* encoder = avcodec_find_encoder_by_name(options.codec.c_str());
+  // A device (a v4l2loopback camera) takes raw pictures, not a compressed stream.
+  const bool device = (container->flags & AVFMT_NOFILE) != 0;
+  const std::string codec = device && options.codec == WriterOptions{}.codec ? "rawvideo" : options.codec;
+  const AVCodec* encoder = avcodec_find_encoder_by_name(codec.c_str());
   if (!encoder || encoder->type != AVMEDIA_TYPE_VIDEO) {
-    throw UsageError("--codec " + options.codec + ": no such video encoder in this FFmpeg build (`ffmpeg -encoders` lists them)");
+    throw UsageError("--codec " + codec + ": no such video encoder in this FFmpeg build (`ffmpeg -encoders` lists them)");
   }
-  if (avformat_query_codec(container, encoder->id, FF_COMPLIANCE_NORMAL) != 1) {
+  // Stream muxers (MPEG-TS) cannot say what they hold (a negative answer): only a "no" stops a stream.
+  const int holds = device ? 1 : avformat_query_codec(container, encoder->id, FF_COMPLIANCE_NORMAL);
+  if (direct_ ? holds == 0 : holds != 1) {
     throw UsageError(output, std::string("the ") + container->name + " container cannot hold " +
                                  encoder->name + " video; choose another --codec or extension");
   }
@@ -422,6 +442,10 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
     frame_seconds_ = 1.0 / source.frame_rate.value();
   }
   encoder_->thread_count = options.threads;
+  if (options.live) {
+    encoder_->max_b_frames = 0;  // a B-frame holds its neighbours back: latency
+    encoder_->gop_size = std::max(1, static_cast<int>(std::lround(1.0 / frame_seconds_)));
+  }
   // Tag the colours as the source was tagged, and convert with the same matrix the Reader
   // used to decode them, so a decode+encode round trip does not shift colours.
   const int colorspace = source.color_space.empty() ? -1 : av_color_space_from_name(source.color_space.c_str());
@@ -448,6 +472,9 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
       spdlog::warn("{}: the {} encoder has no presets; --preset is ignored", output.string(), encoder->name);
     }
   }
+  if (options.live && HasPrivateOption(encoder_.get(), "tune")) {
+    av_dict_set(&codec_options, "tune", "zerolatency", 0);  // x264/x265: no lookahead, no frame threads' delay
+  }
   const int opened = avcodec_open2(encoder_.get(), encoder, &codec_options);
   av_dict_free(&codec_options);
   if (opened < 0) {
@@ -461,7 +488,7 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
   stream_->time_base = encoder_->time_base;
   stream_->avg_frame_rate = encoder_->framerate;
 
-  if (options.keep_audio && (options.audio_source || (source.has_audio && !source.is_image_input))) {
+  if (!direct_ && options.keep_audio && (options.audio_source || (source.has_audio && !source.is_image_input))) {
     const bool same_file = !options.audio_source;
     const fs::path audio_path = same_file ? source.path : *options.audio_source;
     const double video_start = source.start_pts * source.time_base.value();
@@ -474,7 +501,8 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
     av_dict_set(&format_->metadata, "comment", options.synthetic_tag.c_str(), 0);
   }
 
-  const int io = avio_open(&format_->pb, temporary_.c_str(), AVIO_FLAG_WRITE);
+  const int io = device ? 0 : avio_open(&format_->pb, temporary_.c_str(), AVIO_FLAG_WRITE);
+  if (io < 0 && direct_) throw OutputError(output, "cannot open the stream (" + AvErrorText(io) + ")");
   if (io < 0) {
     const fs::path folder = output.has_parent_path() ? output.parent_path() : fs::path(".");
     std::error_code ec;
@@ -490,9 +518,9 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
   const int header = avformat_write_header(format_.get(), &mux_options);
   av_dict_free(&mux_options);
   if (header < 0) {
-    avio_closep(&format_->pb);
+    if (format_->pb && !device) avio_closep(&format_->pb);
     std::error_code ignored;
-    fs::remove(temporary_, ignored);
+    if (!direct_) fs::remove(temporary_, ignored);
     throw OutputError(output, "cannot write the container header (" + AvErrorText(header) + ")");
   }
 
@@ -504,6 +532,7 @@ VideoFileWriter::VideoFileWriter(const fs::path& output, const MediaInfo& source
 
 VideoFileWriter::~VideoFileWriter() {
   if (committed_) return;
+  if (direct_) return;  // a stream or device: nothing to take back (the deleter closes it)
   // Unfinished: close without a trailer and delete, so no partial file survives.
   if (format_ && format_->pb) avio_closep(&format_->pb);
   std::error_code ignored;
@@ -580,11 +609,11 @@ void VideoFileWriter::Finish() {
   Encode(nullptr);
   if (audio_) audio_->Finish(last_frame_seconds_ + frame_seconds_);
   const int trailer = av_write_trailer(format_.get());
-  const int closed = avio_closep(&format_->pb);
+  const int closed = format_->pb && !(format_->oformat->flags & AVFMT_NOFILE) ? avio_closep(&format_->pb) : 0;
   if (trailer < 0 || closed < 0) {
     throw OutputError(output, "finishing the file failed (" + AvErrorText(trailer < 0 ? trailer : closed) + ")");
   }
-  core::CommitFile(temporary_, output);
+  if (!direct_) core::CommitFile(temporary_, output);
   committed_ = true;
 }
 

@@ -1,6 +1,7 @@
 #include "faceswap/video/writer.h"
 
 #include "faceswap/core/error.h"
+#include "ffmpeg_util.h"
 #include "writer_impl.h"
 
 namespace faceswap::video {
@@ -19,8 +20,12 @@ void WriterOptions::Check() const {
 Writer::Writer(const std::filesystem::path& output, const MediaInfo& source, const WriterOptions& options) {
   options.Check();
   if (output.empty()) throw UsageError("no output path given");
-  impl_ = detail::IsImageFolderOutput(output) ? detail::MakeImageFolderWriter(output, source, options)
-                                              : detail::MakeVideoFileWriter(output, source, options);
+  const bool stream = options.live && detail::IsLiveAddress(output.string());
+  if (!options.live && detail::IsLiveAddress(output.string())) {
+    throw UsageError(output, "streams and devices are outputs of `faceswap live`, not of files' conversions");
+  }
+  impl_ = !stream && detail::IsImageFolderOutput(output) ? detail::MakeImageFolderWriter(output, source, options)
+                                                         : detail::MakeVideoFileWriter(output, source, options);
 }
 
 Writer::~Writer() = default;

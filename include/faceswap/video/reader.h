@@ -25,6 +25,15 @@ struct ReaderOptions {
   std::optional<double> end_seconds;      // stop before frames at or after this (--end)
   int threads = 0;                        // decoder threads, 0: FFmpeg picks (all cores)
   bool keep_yuv420 = false;               // also fill Frame::yuv420 where the stream allows
+  // A live source (faceswap live): a camera (/dev/video0), any FFmpeg input URL (udp://,
+  // srt://, rtmp://, http://) or a screen grab. The input is handed to FFmpeg as it is (no
+  // file check), opened with little buffering and probing, and a source that sends
+  // nothing for stall_seconds ends Next() with broken() set.
+  bool live = false;
+  double stall_seconds = 5;
+  std::string format;                     // force an input format ("v4l2", "x11grab"); empty: guess
+  std::string video_size;                 // asked of a camera ("640x360"); empty: its default
+  std::string framerate;                  // asked of a camera ("30"); empty: its default
   void Check() const;                     // throws UsageError
 };
 

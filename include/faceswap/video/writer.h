@@ -14,7 +14,7 @@
 // renamed by Finish(). A Writer destroyed without Finish() (an exception, Ctrl-C unwinding)
 // removes the temporary: no half-written file ever appears under the final name.
 //
-// Output kind by path: an existing folder, a path ending in '/', or a path without an
+// Output kind by path: a stream URL or /dev/ device (WriterOptions::live only), an existing folder, a path ending in '/', or a path without an
 // extension is a folder of images (frame_000001.png ...); anything else is a video file
 // whose container FFmpeg guesses from the extension (.mp4, .mkv, .mov, .webm, ...).
 
@@ -44,6 +44,13 @@ struct WriterOptions {
   int threads = 0;                  // encoder threads, 0: FFmpeg picks (all cores)
   std::string image_format = "png"; // folder output: "png" or "jpg"
   int jpeg_quality = 2;             // folder output as jpg: FFmpeg qscale, 2 (best) .. 31
+  // A live output (faceswap live): low-latency encoding (x264's zerolatency tune, no
+  // B-frames, a key frame every second so that late viewers can start) and, for stream URLs
+  // (udp://, srt://, rtmp://, ...) and devices (/dev/videoN, e.g. a v4l2loopback virtual
+  // camera, raw 4:2:0), writing straight there: no temporary name, no audio. Files still
+  // appear only when finished.
+  bool live = false;
+  std::string format;               // force the container or device ("mpegts", "flv", "v4l2"); empty: guess
 
   void Check() const;  // throws UsageError naming the option
 };
