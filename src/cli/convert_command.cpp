@@ -8,6 +8,7 @@
 #include <string>
 
 #include "composite_arguments.h"
+#include "face_choice_arguments.h"
 #include "precision_argument.h"
 #include "faceswap/cli/commands.h"
 #include "faceswap/core/error.h"
@@ -19,8 +20,7 @@ namespace {
 struct ConvertArguments {
   pipeline::ConvertOptions options;
   std::optional<double> end;
-  std::string only;
-  std::string detector = "auto";
+  FaceChoiceArguments faces;
   CompositeArguments composite;
   PrecisionArgument precision;
   bool no_watermark = false;
@@ -62,13 +62,7 @@ void TurnWatermarkOff(const ConvertArguments& args, pipeline::ConvertOptions& o)
 void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   pipeline::ConvertOptions& o = args.options;
   o.reader.end_seconds = args.end;
-  if (!args.only.empty()) {
-    if (args.only.rfind("ref:", 0) != 0 || args.only.size() == 4) {
-      throw UsageError("--only expects ref:IMAGE (a photo of the person whose faces to swap), got '" + args.only + "'");
-    }
-    o.only_reference = args.only.substr(4);
-  }
-  o.detector.kind = face::ParseDetectorKind(args.detector);
+  args.faces.Apply(o);
   o.composite = args.composite.Options();
   if (args.no_watermark) TurnWatermarkOff(args, o);
   o.device = model::ParseDeviceKind(global.device);
@@ -109,17 +103,9 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("-o,--output", o.output, "Output video (.mp4, .mkv, ...), image file, or folder for image frames")
       ->required();
   sub->add_option("-m,--model", o.model_dir, "Trained model folder")->required();
-  sub->add_option("--to", o.to, "Identity to draw the faces as (default: the other one)");
   sub->add_option("--start", o.reader.start_seconds, "Start at this time in seconds");
   sub->add_option("--end", args->end, "Stop at this time in seconds");
-  sub->add_flag("--swap-all", o.swap_all, "Swap every face, not only those of the model's source identity");
-  sub->add_option("--only", args->only, "ref:IMAGE: swap only the faces of the person in this photo");
-  sub->add_option("--detector", args->detector, "Face detector: hog, cnn or auto (HOG, and the CNN where HOG finds nothing)")
-      ->check(CLI::IsMember({"hog", "cnn", "auto"}))
-      ->capture_default_str();
-  sub->add_option("--redetect-every", o.tracker.redetect_every, "Run the full face detector every N frames")
-      ->capture_default_str();
-  sub->add_option("--landmarks", o.detector.landmark_model, "68-point landmark model");
+  args->faces.AddTo(sub, o);
   args->composite.AddTo(sub);
   sub->add_option("--preview", o.preview, "Also write N before|after PNGs to OUTPUT-preview/")->capture_default_str();
   sub->add_option("--batch", o.batch_size, "Faces per network call")->capture_default_str();

@@ -34,6 +34,7 @@ std::vector<Command> DefineCommandLine(CLI::App& app, GlobalOptions& global) {
       AddExtractCommand(app, global),
       AddTrainCommand(app, global),
       AddConvertCommand(app, global),
+      AddLiveCommand(app, global),
       AddEvalCommand(app, global),
       AddVerifyCommand(app, global),
   };

@@ -33,6 +33,7 @@ Command AddInfoCommand(CLI::App& app, const GlobalOptions& global);
 Command AddExtractCommand(CLI::App& app, const GlobalOptions& global);
 Command AddTrainCommand(CLI::App& app, const GlobalOptions& global);
 Command AddConvertCommand(CLI::App& app, const GlobalOptions& global);
+Command AddLiveCommand(CLI::App& app, const GlobalOptions& global);
 Command AddEvalCommand(CLI::App& app, const GlobalOptions& global);
 Command AddVerifyCommand(CLI::App& app, const GlobalOptions& global);
 

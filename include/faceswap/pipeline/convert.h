@@ -6,7 +6,8 @@
 //
 // Decoding, tracking, the model and encoding each run on their own thread and the
 // per-frame blending on a small pool, joined by bounded queues; a reorder buffer puts
-// frames back in order before the writer, so memory stays flat on long clips.
+// frames back in order before the writer, so memory stays flat on long clips. The stages
+// are classes in src/pipeline/stages/, shared with `faceswap live` (live.h).
 // Frames without a face pass through untouched.
 //
 // Whose faces change: by default only the faces of the model's source identity. Each
@@ -24,34 +25,18 @@
 #include <optional>
 #include <string>
 
-#include "faceswap/face/tracker.h"
-#include "faceswap/model/device.h"
-#include "faceswap/model/precision.h"
-#include "faceswap/pipeline/composite.h"
+#include "faceswap/pipeline/swap_options.h"
 #include "faceswap/video/reader.h"
 #include "faceswap/video/writer.h"
-#include "faceswap/watermark/watermark.h"
 
 namespace faceswap::pipeline {
 
-struct ConvertOptions {
+struct ConvertOptions : SwapOptions {
   std::filesystem::path input;
   std::filesystem::path output;     // clip, image file (.png/.jpg) or folder of images
-  std::filesystem::path model_dir;
-  std::string to;                   // identity to draw; empty: the other of a two-identity model
   video::ReaderOptions reader;      // --start / --end
   video::WriterOptions writer;      // --codec, --crf, --preset, --synthetic-tag
-  face::TrackerOptions tracker;     // tracking settings (selection stays kAll: see above)
-  face::DetectorOptions detector;   // --landmarks, detector settings
-  CompositeOptions composite;       // --mask, --mask-erode, --mask-feather, --color, --blend
-  watermark::EmbedOptions watermark;  // invisible mark in every frame with a swapped face
-  bool swap_all = false;            // every face, whoever it is
-  std::optional<std::filesystem::path> only_reference;  // only the person in this photo
   int preview = 0;                  // write this many before|after PNGs beside the output
-  model::DeviceKind device = model::DeviceKind::kAuto;
-  model::Precision precision = model::Precision::kFp32;  // the network's number format
-  int threads = 0;                  // 0: all cores (split among the stages: thread_budget.h)
-  int batch_size = 16;              // faces per network call
   void Check() const;               // UsageError
 };
 

@@ -1,0 +1,32 @@
+#include "swap_stage.h"
+
+#include <spdlog/spdlog.h>
+
+#include "face_filter.h"
+
+namespace faceswap::pipeline {
+
+SwapStage::SwapStage(model::Swapper& swapper, int batch_size, int target)
+    : swapper_(swapper), batch_size_(batch_size), target_(target) {}
+
+void SwapStage::Process(std::vector<Item>& items) {
+  std::vector<cv::Mat> crops;
+  for (const Item& item : items) {
+    for (const SwapJob& job : item.faces) crops.push_back(job.aligned.crop);
+    if (target_ < 0 && !item.faces.empty()) target_ = item.target;
+  }
+  if (crops.empty()) return;
+  if (target_ < 0) {  // no descriptors to tell: the decoder that redraws them best
+    const int source = GuessSourceIdentity(swapper_, crops);
+    target_ = swapper_.DefaultTarget(source);
+    spdlog::info("faces look like identity '{}': drawing them as '{}' (choose with --to)",
+                 swapper_.info().identities[source], swapper_.info().identities[target_]);
+  }
+  const auto outputs = swapper_.Swap(crops, target_, batch_size_);
+  size_t k = 0;
+  for (Item& item : items) {
+    for (SwapJob& job : item.faces) job.swapped = outputs[k++];
+  }
+}
+
+}  // namespace faceswap::pipeline

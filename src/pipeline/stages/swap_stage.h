@@ -1,0 +1,26 @@
+#pragma once
+// The swap stage: runs the network on the faces of a few frames at once (batches are
+// several times cheaper per face) and stores what it drew in each job.
+
+#include <vector>
+
+#include "item.h"
+
+namespace faceswap::pipeline {
+
+class SwapStage {
+ public:
+  // target: the identity to draw, -1 while not known (then the face stage's filter tells,
+  // or, for models without identity descriptors, the decoder that redraws the faces best).
+  SwapStage(model::Swapper& swapper, int batch_size, int target);
+
+  // Swaps every face of these frames (as the identity their items name, once known).
+  void Process(std::vector<Item>& items);
+
+ private:
+  model::Swapper& swapper_;
+  int batch_size_;
+  int target_;
+};
+
+}  // namespace faceswap::pipeline

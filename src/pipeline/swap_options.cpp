@@ -1,0 +1,34 @@
+#include "faceswap/pipeline/swap_options.h"
+
+#include "faceswap/core/error.h"
+#include "faceswap/face/alignments_file.h"
+#include "faceswap/model/swapper.h"
+#include "stages/swap_setup.h"
+
+namespace faceswap::pipeline {
+
+void SwapOptions::Check() const {
+  if (model_dir.empty()) throw UsageError("no model given (-m)");
+  if (batch_size < 1) throw UsageError("--batch must be 1 or more");
+  if (swap_all && only_reference) throw UsageError("--swap-all and --only exclude each other");
+  if (tracker.selection != face::FaceSelection::kAll) throw UsageError("every face is tracked; choose whose with --only");
+  composite.Check();
+  watermark.Check();
+  tracker.Check();
+}
+
+int ChosenTarget(const SwapOptions& o, const model::Swapper& swapper) {
+  if (swapper.info().alignment_template != face::AlignmentsFile{}.template_name) {
+    throw ModelError(o.model_dir / model::kModelInfoFile,
+                     "model was trained on faces aligned with '" + swapper.info().alignment_template +
+                         "', which this build does not know");
+  }
+  const int chosen = o.to.empty() ? -1 : swapper.IdentityIndex(o.to);
+  if (chosen < 0 && swapper.info().identities.size() != 2) {
+    throw UsageError(o.model_dir.string() + ": this model knows " + std::to_string(swapper.info().identities.size()) +
+                     " identities; say which one to draw with --to");
+  }
+  return chosen;
+}
+
+}  // namespace faceswap::pipeline
