@@ -120,6 +120,7 @@ TEST(LiveSlow, StreamOverLoopbackSwapsOnlyTheSourcePersonAndEndsCleanlyOnCtrlC) 
 // A file played at its own pace stands in for a camera: it takes the clip's own time, and
 // the output has the frames that were not dropped.
 TEST(LiveSlow, RealtimeFileTakesItsOwnTimeAndWritesAFile) {
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");  // for the fixture model
   FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
   const fs::path model = TrainedLiteModel();
   const fs::path dir = MakeTempDir("live_realtime");
@@ -141,6 +142,9 @@ TEST(LiveSlow, RealtimeFileTakesItsOwnTimeAndWritesAFile) {
 }
 
 TEST(LiveSlow, SilentInputAndBadArgumentsEndWithAClearMessage) {
+  // The fixture model is trained on both shared clips.
+  FACESWAP_REQUIRE_SAMPLE(clip_a, "clips/person_a.mp4");
+  FACESWAP_REQUIRE_SAMPLE(clip_b, "clips/person_b.mp4");
   const fs::path model = TrainedLiteModel();
   const std::string silent = "udp://127.0.0.1:" + std::to_string(PortBase() + 5);
   const std::string live = FaceswapBinary().string() + " live -m " + model.string();
