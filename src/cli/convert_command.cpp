@@ -117,7 +117,7 @@ Command AddConvertCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--synthetic-tag", o.writer.synthetic_tag, "Metadata comment marking the output as synthetic")
       ->capture_default_str();
   sub->add_option("--watermark-strength", o.watermark.strength,
-                  "Invisible watermark amplitude in grey levels (RMS where the picture is textured)")
+                  "Invisible watermark amplitude in grey levels (RMS; less near black and white)")
       ->capture_default_str();
   sub->add_flag("--no-watermark", args->no_watermark,
                 std::string("Leave the frames unmarked (only with ") + kUnmarkedAcknowledgement + "; video outputs only)");

@@ -85,7 +85,7 @@ Command AddLiveCommand(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--preset", o.writer.preset, "Encoder speed preset")->capture_default_str();
   sub->add_option("--output-format", o.writer.format, "Force the output container (mpegts, flv, ...)");
   sub->add_option("--watermark-strength", o.watermark.strength,
-                  "Invisible watermark amplitude in grey levels (RMS where the picture is textured)")
+                  "Invisible watermark amplitude in grey levels (RMS; less near black and white)")
       ->capture_default_str();
   return {sub, [args, &global] { RunLive(*args, global); }};
 }

@@ -9,9 +9,9 @@
 
 namespace faceswap::watermark::detail {
 
-// High-pass and normalise a float luma picture so that the picture's own content, which
+// High-pass and weigh a float luma picture so that the picture's own content, which
 // dominates the low frequencies, weighs little, and busy areas (whose texture is noise to
-// the detector) weigh less than flat ones.
+// the detector) weigh far less than flat ones.
 class Whitener {
  public:
   // `out` becomes the whitened picture (CV_32F, the size of `gray`).

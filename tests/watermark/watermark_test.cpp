@@ -82,12 +82,34 @@ TEST(Embed, ChangesLessThanThePsnrFloorOnPhotosAndClipFrames) {
   for (const auto& [name, image] : images) {
     const cv::Mat marked = Marked(image);
     const double psnr = Psnr(image, marked);
-    EXPECT_GE(psnr, 42.0) << name;
-    // 20 log10(255 / 1.8) = 43.0 dB, up to rounding and clipping; less where the picture
-    // is mostly flat or dark (never more than the kMaxBoost of a frame's blocks allow).
-    EXPECT_GE(psnr, 42.5) << name;
-    EXPECT_LT(psnr, 46.0) << name << ": the mark is there";
+    // 20 log10(255 / 1.8) = 43.0 dB, more after rounding to whole grey levels and where
+    // the picture is near black or white.
+    EXPECT_GE(psnr, 43.0) << name;
+    EXPECT_LT(psnr, 48.0) << name << ": the mark is there";
   }
+}
+
+TEST(Embed, MarksStaticAreasAlikeInEveryFrameAndLessNearBlack) {
+  // Left half flat mid-grey, right half a texture that changes from frame to frame: the
+  // flat half's change has the strength's RMS (up to rounding to whole grey levels) and is
+  // the same in both frames (the encoder can predict it), whatever the other half does.
+  auto frame = [](int seed) {
+    cv::Mat image(512, 1024, CV_8UC3, cv::Scalar::all(128)), texture(512, 512, CV_8UC1);
+    cv::RNG(seed).fill(texture, cv::RNG::UNIFORM, 28, 228);
+    cv::cvtColor(texture, image(cv::Rect(512, 0, 512, 512)), cv::COLOR_GRAY2BGR);
+    return image;
+  };
+  const cv::Mat first = frame(1), second = frame(2);
+  const cv::Mat first_marked = Marked(first), second_marked = Marked(second);
+  const cv::Rect flat(0, 0, 480, 512);  // away from the border, where gains interpolate
+  const double rms = std::sqrt(cv::norm(first(flat), first_marked(flat), cv::NORM_L2SQR) / (3.0 * flat.area()));
+  const double strength = EmbedOptions{}.strength;
+  EXPECT_NEAR(rms, strength, 0.15 * strength);
+  EXPECT_EQ(cv::norm(first_marked(flat), second_marked(flat), cv::NORM_INF), 0);
+  // Near black the mark would clip: it is much fainter there.
+  cv::Mat dark(512, 512, CV_8UC3, cv::Scalar::all(8));
+  const cv::Mat dark_marked = Marked(dark);
+  EXPECT_LT(std::sqrt(cv::norm(dark, dark_marked, cv::NORM_L2SQR) / (3.0 * dark.total())), 0.5 * strength);
 }
 
 TEST(Embed, ChangesOnlyLuma) {
@@ -266,7 +288,7 @@ TEST(Vote, DecidesOnFramesThatFailAlone) {
     scenes.push_back(mirrored);
   }
   EmbedOptions weak;
-  weak.strength = 0.4;
+  weak.strength = 0.5;
   Detector detector;
   int alone = 0;
   for (const cv::Mat& scene : scenes) {
