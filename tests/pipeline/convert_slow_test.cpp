@@ -23,19 +23,12 @@
 #include "faceswap/video/writer.h"
 #include "faceswap/watermark/watermark.h"
 #include "test_support.h"
+#include "video_test_util.h"
 
 namespace fs = std::filesystem;
 
 namespace faceswap::test {
 namespace {
-
-std::vector<cv::Mat> DecodeAll(const fs::path& clip) {
-  video::Reader reader(clip);
-  std::vector<cv::Mat> frames;
-  video::Frame frame;
-  while (reader.Next(frame)) frames.push_back(frame.bgr.clone());
-  return frames;
-}
 
 double Psnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& where) {
   cv::Mat diff;

@@ -14,24 +14,12 @@
 #include "network_files.h"
 #include "faceswap/video/reader.h"
 #include "test_support.h"
+#include "video_test_util.h"
 
 namespace fs = std::filesystem;
 
 namespace faceswap::test {
 namespace {
-
-std::vector<cv::Mat> DecodeAll(const fs::path& clip) {
-  video::Reader reader(clip);
-  std::vector<cv::Mat> frames;
-  video::Frame frame;
-  while (reader.Next(frame)) frames.push_back(frame.bgr.clone());
-  return frames;
-}
-
-double Psnr(const cv::Mat& a, const cv::Mat& b) {
-  const double mse = cv::norm(a, b, cv::NORM_L2SQR) / static_cast<double>(a.total() * a.channels());
-  return mse <= 1e-10 ? 99 : 10 * std::log10(255.0 * 255.0 / mse);
-}
 
 // Ports of this process's own (tests may run side by side).
 int PortBase() { return 20000 + static_cast<int>(getpid() % 2000) * 10; }

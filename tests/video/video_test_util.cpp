@@ -48,4 +48,12 @@ double Psnr(const cv::Mat& a, const cv::Mat& b) {
   return 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
+std::vector<cv::Mat> DecodeAll(const std::filesystem::path& clip) {
+  video::Reader reader(clip);
+  std::vector<cv::Mat> frames;
+  video::Frame frame;
+  while (reader.Next(frame)) frames.push_back(frame.bgr.clone());
+  return frames;
+}
+
 }  // namespace faceswap::test

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "faceswap/video/reader.h"
 #include "test_support.h"
@@ -35,5 +36,8 @@ std::string Quoted(const std::filesystem::path& path);
 
 // PSNR in dB between two same-size 8-bit images (99 when identical).
 double Psnr(const cv::Mat& a, const cv::Mat& b);
+
+// Every frame of a video as BGR, decoded by video::Reader.
+std::vector<cv::Mat> DecodeAll(const std::filesystem::path& clip);
 
 }  // namespace faceswap::test
