@@ -4,7 +4,6 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <memory>
 #include <set>
 
@@ -13,9 +12,7 @@
 #include "faceswap/core/folder_lock.h"
 #include "faceswap/core/progress.h"
 #include "faceswap/core/stop_signal.h"
-#include "faceswap/model/device.h"
 #include "faceswap/model/swapper.h"
-#include "faceswap/pipeline/thread_budget.h"
 #include "stages/stage_chain.h"
 #include "stages/swap_setup.h"
 
@@ -124,20 +121,10 @@ ConvertStats Convert(const ConvertOptions& o) {
   const core::OutputLock output_lock(o.output, "faceswap convert");
   core::RemoveStaleTemporariesOf(o.output);
   const auto start = Clock::now();
-  const ThreadBudget budget = ConvertThreadBudget(o.threads);
-  cv::setNumThreads(budget.opencv);
-  model::SetCpuThreads(budget.network);
-  // The face detector and landmark model take a second or more to load: in parallel with
-  // the network and the face-recognition network below.
-  std::future<face::Tracker> tracker_loaded =
-      std::async(std::launch::async, [&] { return face::Tracker(o.tracker, o.detector); });
-
-  model::Swapper swapper(o.model_dir, o.device, o.precision);
-  FaceFilter filter(o, swapper, ChosenTarget(o, swapper));
-  const watermark::Payload mark = watermark::PayloadForThisBuild(swapper.info().weights_hash);
+  SwapSetup setup(o);
 
   video::ReaderOptions reader_options = o.reader;
-  if (reader_options.threads == 0) reader_options.threads = budget.decoder;
+  if (reader_options.threads == 0) reader_options.threads = setup.budget.decoder;
   // A video output is encoded from the decoded 4:2:0 pictures with only the faces' regions
   // converted back from BGR (Frame::yuv420): the same pixels elsewhere, and less to encode.
   reader_options.keep_yuv420 = !IsImageFile(o.output);
@@ -159,10 +146,10 @@ ConvertStats Convert(const ConvertOptions& o) {
   chain_options.tracked_capacity = static_cast<size_t>(std::clamp(kLeadBytes / frame_bytes, 8.0, 128.0));
   chain_options.batch_size = o.batch_size;
   // Blending, the one per-frame stage that can, runs on a few workers.
-  chain_options.composite_workers = budget.blend_workers;
+  chain_options.composite_workers = setup.budget.blend_workers;
 
-  FaceStage faces(tracker_loaded.get(), filter, swapper, PreviewIndices(o.preview, info.frame_count));
-  SwapStage swap(swapper, o.batch_size, filter.target());
+  FaceStage faces(setup.tracker_loaded.get(), setup.filter, setup.swapper, PreviewIndices(o.preview, info.frame_count));
+  SwapStage swap(setup.swapper, o.batch_size, setup.filter.target());
   core::StopSignals stop_signals;  // Ctrl-C: stop reading, unwind, delete the temporary output
   StageChain chain(
       chain_options,
@@ -172,7 +159,7 @@ ConvertStats Convert(const ConvertOptions& o) {
         return true;
       },
       faces, swap,
-      [&] { return std::make_unique<CompositeStage>(o.composite, mark, o.watermark, info.color_space); });
+      [&] { return std::make_unique<CompositeStage>(o.composite, setup.mark, o.watermark, info.color_space); });
   chain.Run([&](Item& item) { sink.Write(item); });
   if (core::StopSignals::requested()) throw Error(ExitCode::kInterrupted, o.output.string() + ": interrupted; no output written");
   if (sink.frames() == 0) throw InputError(o.input, "no frames could be decoded");
@@ -185,7 +172,7 @@ ConvertStats Convert(const ConvertOptions& o) {
   stats.faces_swapped = sink.faces_swapped();
   stats.faces_left = faces.faces_left();
   stats.tracks_left = faces.tracks_left();
-  stats.filter = filter.description();
+  stats.filter = setup.filter.description();
   stats.frames_with_faces = sink.frames_with_faces();
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const StageTimes times = chain.times();

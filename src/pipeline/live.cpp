@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <future>
 #include <memory>
 #include <thread>
 
@@ -15,9 +14,7 @@
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/progress.h"
 #include "faceswap/core/stop_signal.h"
-#include "faceswap/model/device.h"
 #include "faceswap/model/swapper.h"
-#include "faceswap/pipeline/thread_budget.h"
 #include "stages/stage_chain.h"
 #include "stages/swap_setup.h"
 
@@ -162,25 +159,18 @@ LiveStats Live(const LiveOptions& o) {
   o.Check();
   const bool stream = IsStreamOrDevice(o.input);
   if (!stream) core::RequireExists(o.input);
-  const ThreadBudget budget = ConvertThreadBudget(o.threads);
-  cv::setNumThreads(budget.opencv);
-  model::SetCpuThreads(budget.network);
-  std::future<face::Tracker> tracker_loaded =
-      std::async(std::launch::async, [&] { return face::Tracker(o.tracker, o.detector); });
-  model::Swapper swapper(o.model_dir, o.device, o.precision);
-  FaceFilter filter(o, swapper, ChosenTarget(o, swapper));
-  const watermark::Payload mark = watermark::PayloadForThisBuild(swapper.info().weights_hash);
-  FaceStage faces(tracker_loaded.get(), filter, swapper);
-  SwapStage swap(swapper, o.batch_size, filter.target());
+  SwapSetup setup(o);
+  FaceStage faces(setup.tracker_loaded.get(), setup.filter, setup.swapper);
+  SwapStage swap(setup.swapper, o.batch_size, setup.filter.target());
 
   core::StopSignals stop_signals;  // Ctrl-C ends the stream cleanly (also while the input is opened)
   video::ReaderOptions reader_options = o.reader;
   reader_options.live = stream;
-  if (reader_options.threads == 0) reader_options.threads = budget.decoder;
+  if (reader_options.threads == 0) reader_options.threads = setup.budget.decoder;
   video::Reader reader(o.input, reader_options);
   const video::MediaInfo& info = reader.info();
   spdlog::info("{}: {}x{} at {:.2f} frames/s; swapping {}", o.input, info.width, info.height, info.frame_rate.value(),
-               filter.description());
+               setup.filter.description());
   LiveSink sink(o, info);
 
   ChainOptions chain_options;
@@ -189,13 +179,13 @@ LiveStats Live(const LiveOptions& o) {
   chain_options.decoded_capacity = 2;
   chain_options.tracked_capacity = 2;
   chain_options.batch_size = o.batch_size;
-  chain_options.composite_workers = budget.blend_workers;
+  chain_options.composite_workers = setup.budget.blend_workers;
   chain_options.drop.real_time = stream || o.realtime;
   chain_options.drop.max_age_seconds = o.max_latency_seconds;
   PacedSource source(reader, o.realtime);
   StageChain chain(
       chain_options, [&](video::Frame& frame) { return source.Next(frame); }, faces, swap,
-      [&] { return std::make_unique<CompositeStage>(o.composite, mark, o.watermark, info.color_space); });
+      [&] { return std::make_unique<CompositeStage>(o.composite, setup.mark, o.watermark, info.color_space); });
   const auto start = Clock::now();
   chain.Run([&](Item& item) { sink.Write(item, chain.dropped()); });
   sink.Finish();
@@ -210,7 +200,7 @@ LiveStats Live(const LiveOptions& o) {
   stats.latency_p50_ms = Percentile(latencies, 0.50);
   stats.latency_p95_ms = Percentile(latencies, 0.95);
   stats.latency_max_ms = latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
-  stats.filter = filter.description();
+  stats.filter = setup.filter.description();
   if (!core::StopSignals::requested() && reader.broken()) stats.input_problem = reader.break_message();
   return stats;
 }

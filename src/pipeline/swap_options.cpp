@@ -1,11 +1,24 @@
 #include "faceswap/pipeline/swap_options.h"
 
+#include <opencv2/core/utility.hpp>
+
 #include "faceswap/core/error.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/model/device.h"
 #include "faceswap/model/swapper.h"
 #include "stages/swap_setup.h"
 
 namespace faceswap::pipeline {
+namespace {
+
+ThreadBudget AppliedThreadBudget(int threads) {
+  const ThreadBudget budget = ConvertThreadBudget(threads);
+  cv::setNumThreads(budget.opencv);
+  model::SetCpuThreads(budget.network);
+  return budget;
+}
+
+}  // namespace
 
 void SwapOptions::Check() const {
   if (model_dir.empty()) throw UsageError("no model given (-m)");
@@ -30,5 +43,12 @@ int ChosenTarget(const SwapOptions& o, const model::Swapper& swapper) {
   }
   return chosen;
 }
+
+SwapSetup::SwapSetup(const SwapOptions& o)
+    : budget(AppliedThreadBudget(o.threads)),
+      tracker_loaded(std::async(std::launch::async, [&o] { return face::Tracker(o.tracker, o.detector); })),
+      swapper(o.model_dir, o.device, o.precision),
+      filter(o, swapper, ChosenTarget(o, swapper)),
+      mark(watermark::PayloadForThisBuild(swapper.info().weights_hash)) {}
 
 }  // namespace faceswap::pipeline
