@@ -30,17 +30,8 @@ done
 model=${1:-demo/model}
 mkdir -p "$work"
 
-if [[ ! -f $model/model.json ]]; then
-  model=$work/model
-  if [[ ! -f $model/model.json ]]; then
-    # As scripts/demo.sh makes its model (each clip's main person), only shorter.
-    echo "training a lite model for the benchmark (200 steps)..." >&2
-    for who in a b; do
-      "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --every 3 --face-select largest --by-identity
-    done
-    "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --preset lite --iterations 200 --batch 8
-  fi
-fi
+source scripts/bench_model_lib.sh
+model=$(bench_model "$model" "$bin" "$samples" "$work")
 
 seconds() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'; }
 echo "| clip | frames | ffmpeg transcode | faceswap convert | ratio (convert/ffmpeg fps) | busy s: decode / track / model / blend / encode | busy share of the wall time |"

@@ -74,17 +74,8 @@ fail() {  # MESSAGE [LOG]
   fail "$py has no numpy: install python3-numpy (or run scripts/setup.sh --bench)"
 [[ -x $bin ]] || fail "$bin is missing: build first (scripts/setup.sh)"
 
-if [[ ! -f $model/model.json ]]; then
-  model=$work/model
-  if [[ ! -f $model/model.json ]]; then
-    # As scripts/demo.sh makes its model (each clip's main person), only shorter.
-    echo "training a lite model for the benchmark (200 steps)..." >&2
-    for who in a b; do
-      "$bin" -q extract "$samples/clips/person_$who.mp4" -o "$work/faces_$who" --every 3 --face-select largest --by-identity
-    done
-    "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --preset lite --iterations 200 --batch 8
-  fi
-fi
+source scripts/bench_model_lib.sh
+model=$(bench_model "$model" "$bin" "$samples" "$work")
 
 udp_tables=(/proc/net/udp)
 [[ -r /proc/net/udp6 ]] && udp_tables+=(/proc/net/udp6)
