@@ -1,5 +1,7 @@
 #include "faceswap/cli/commands.h"
 
+#include <csignal>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -14,5 +16,10 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);   // glibc's largest allowed threshold
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
 #endif
+  // Training ranks talk over TCP sockets (Gloo). When another rank dies, the next write to
+  // its socket would raise SIGPIPE and kill this process silently (exit 141, CI saw it),
+  // before the lost-rank handling can save and say what happened. Ignored, the write fails
+  // with EPIPE, Gloo throws, and the trainer reports the lost rank and exits 9.
+  std::signal(SIGPIPE, SIG_IGN);
   return faceswap::cli::Main(argc, argv);
 }
