@@ -50,7 +50,7 @@ mkdir -p "$work"
 # The recipes: the reference first ("lite", lite's recipe when the sharp preset came,
 # spelled out so that later defaults do not change it: bf16 where the CPU has it, a weight
 # average of 0.999, lr 4e-4), then the candidates (train flags; see `faceswap train --help`).
-baseline="lite=--preset lite --precision auto --average 0.999 --lr 4e-4"
+baseline="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0"
 if ((${#recipes[@]} == 0)); then
   recipes=(
     "sharp=--preset sharp"  # the 256 px candidate; lite stays the default until it wins here
@@ -100,12 +100,14 @@ print("|".join([
     cell(lambda d: d["seam"]),
     cell(lambda d: d["sharpness"]),
     cell(lambda d: d["reconstruction"].get("detail_fidelity")),
+    cell(lambda d: d.get("occlusion", {}).get("mask_iou")),
+    cell(lambda d: d.get("occlusion", {}).get("occluder_psnr_db")),
 ]))
 EOF
 )")
 done
 
-header="recipe|steps|faces/s|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness|detail"
+header="recipe|steps|faces/s|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness|detail|occlusion IoU|occluder dB"
 if ((markdown)); then
   echo "| ${header//|/ | } |"
   echo "|$(sed 's/[^|]*/ --- /g' <<<"$header")|"

@@ -75,6 +75,8 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   context.judge_trained_model = !identity_weight.empty() && std::stod(identity_weight) > 0;
   core::WriteFileAtomically(out, eval::ReportJson(report, context).dump(2) + "\n");
   eval::WriteChart(report, chart);
+  const std::filesystem::path sheet = chart.parent_path() / (chart.stem().string() + "-occlusion.png");
+  eval::WriteOcclusionSheet(report, sheet);
   std::printf("%s at iteration %lld (%s); %s\n%s", faces_options.model_dir.string().c_str(),
               static_cast<long long>(info.iteration), info.preset.c_str(), faces_from.c_str(),
               eval::FormatTable(report).c_str());
@@ -84,7 +86,8 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
                 identity_weight.c_str());
   }
   std::fflush(stdout);
-  spdlog::info("report: {}, chart: {} ({:.1f} s)", out.string(), chart.string(), report.seconds);
+  spdlog::info("report: {}, chart: {}, occluded faces: {} ({:.1f} s)", out.string(), chart.string(), sheet.string(),
+               report.seconds);
 }
 
 }  // namespace

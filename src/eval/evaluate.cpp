@@ -16,6 +16,7 @@
 #include "faceswap/core/sharpness.h"
 #include "faceswap/eval/identity_judge.h"
 #include "faceswap/eval/metrics.h"
+#include "faceswap/eval/occlusion.h"
 #include "faceswap/face/identity.h"
 #include "faceswap/video/reader.h"
 
@@ -311,6 +312,10 @@ EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer&
       DirectionRun run(source, static_cast<int>(t), render, options, detector ? &*detector : nullptr);
       run.Run(progress);
       run.Fill(row);
+      const OcclusionFigures occlusion = MeasureOcclusion(source, static_cast<int>(t), faces[t], render, options);
+      row.occlusion_iou = occlusion.iou;
+      row.occluder_psnr = occlusion.psnr;
+      row.occlusion_sheet = occlusion.sheet;
 
       const std::vector<face::Descriptor> probes = encoder.EncodeChips(run.chips());
       int as_target = 0, as_source = 0;

@@ -43,20 +43,21 @@ struct Metric {
 std::string FormatTable(const EvalReport& report) {
   std::string out;
   char line[320];
-  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n", "direction",
-                "faces", "PSNR dB", "SSIM", "detail", "ID->tgt", "->src", "dist t / s", "real id", "pose", "landmarks", "lm p90",
-                "temporal", "seam", "sharp");
+  std::snprintf(line, sizeof line, "%-16s %5s %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s %6s %6s\n",
+                "direction", "faces", "PSNR dB", "SSIM", "detail", "ID->tgt", "->src", "dist t / s", "real id", "pose",
+                "landmarks", "lm p90", "temporal", "seam", "sharp", "occ IoU", "occ dB");
   out += line;
   for (const DirectionReport& d : report.directions) {
     const std::string direction = d.source + " -> " + d.target;
     const std::string distances = Number(d.target_distance, "%.3f") + " / " + Number(d.source_distance, "%.3f");
-    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s\n",
+    std::snprintf(line, sizeof line, "%-16s %5d %7s %6s %6s %7s %7s %11s %7s %6s %9s %7s %8s %6s %6s %6s %6s\n",
                   direction.c_str(), d.faces, Number(d.psnr, "%.2f").c_str(), Number(d.ssim, "%.3f").c_str(),
                   Number(d.detail, "%.3f").c_str(), Number(d.target_share, "%.2f").c_str(),
                   Number(d.source_share, "%.2f").c_str(), distances.c_str(), Number(d.real_accuracy, "%.2f").c_str(),
                   Number(d.pose_error, "%.2f").c_str(), Number(d.landmark_error, "%.4f").c_str(),
                   Number(d.landmark_error_p90, "%.4f").c_str(), Number(d.temporal_ratio, "%.3f").c_str(),
-                  Number(d.seam, "%.3f").c_str(), Number(d.sharpness, "%.3f").c_str());
+                  Number(d.seam, "%.3f").c_str(), Number(d.sharpness, "%.3f").c_str(),
+                  Number(d.occlusion_iou, "%.3f").c_str(), Number(d.occluder_psnr, "%.1f").c_str());
     out += line;
   }
   out +=
@@ -68,7 +69,9 @@ std::string FormatTable(const EvalReport& report) {
       "pose: head pose change in degrees (mean of pitch, yaw, roll); landmarks: mean landmark error / outer-eye\n"
       "distance, swapped vs original frame (0 is best). temporal: frame-to-frame change of the face, swapped /\n"
       "original (1.0: no added flicker). seam: gradient on the blend border, swapped / original (1.0: no edge).\n"
-      "sharp: variance of the Laplacian inside the face, swapped / original (1.0: as sharp as the source).\n";
+      "sharp: variance of the Laplacian inside the face, swapped / original (1.0: as sharp as the source).\n"
+      "occ IoU / occ dB: held-out faces with synthetic occluders: the learned mask's IoU with the visible face\n"
+      "(1 is best; - without a learned mask), and the PSNR of the occluder's pixels after the swap (high: kept).\n";
   return out;
 }
 
@@ -101,6 +104,7 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
         {"temporal", {{"pairs", d.pairs}, {"ratio", JsonNumber(d.temporal_ratio)}}},
         {"seam", JsonNumber(d.seam)},
         {"sharpness", JsonNumber(d.sharpness)},
+        {"occlusion", {{"mask_iou", JsonNumber(d.occlusion_iou)}, {"occluder_psnr_db", JsonNumber(d.occluder_psnr)}}},
     });
   }
   return {
@@ -130,6 +134,7 @@ void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
       {"temporal", &DirectionReport::temporal_ratio, 1.0, 2.0},
       {"seam", &DirectionReport::seam, 1.0, 2.0},
       {"sharpness", &DirectionReport::sharpness, 1.0, 2.0},
+      {"occlusion IoU", &DirectionReport::occlusion_iou, 1.0, 1.0},
   };
   const cv::Scalar colours[] = {{200, 120, 40}, {40, 140, 230}, {60, 170, 60}, {160, 60, 160}};
   const int panel_w = 130, panel_h = 170, top = 34, bottom = 40;
@@ -167,6 +172,24 @@ void WriteChart(const EvalReport& report, const std::filesystem::path& png) {
               cv::LINE_AA);
   std::vector<uchar> bytes;
   if (!cv::imencode(".png", chart, bytes)) throw OutputError(png, "cannot encode the chart");
+  core::WriteFileAtomically(png, std::string(bytes.begin(), bytes.end()));
+}
+
+void WriteOcclusionSheet(const EvalReport& report, const std::filesystem::path& png) {
+  std::vector<cv::Mat> parts;
+  for (const DirectionReport& d : report.directions) {
+    if (d.occlusion_sheet.empty()) continue;
+    cv::Mat title(28, d.occlusion_sheet.cols, CV_8UC3, cv::Scalar(255, 255, 255));
+    cv::putText(title, d.source + " -> " + d.target + ": occluded, mask, swapped", {6, 19}, cv::FONT_HERSHEY_SIMPLEX,
+                0.5, {0, 0, 0}, 1, cv::LINE_AA);
+    parts.push_back(title);
+    parts.push_back(d.occlusion_sheet);
+  }
+  if (parts.empty()) return;
+  cv::Mat sheet;
+  cv::vconcat(parts, sheet);
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", sheet, bytes)) throw OutputError(png, "cannot encode the occlusion sheet");
   core::WriteFileAtomically(png, std::string(bytes.begin(), bytes.end()));
 }
 

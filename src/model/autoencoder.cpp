@@ -232,7 +232,7 @@ struct FaceAutoencoderImpl::Parts {
   std::vector<ProgressiveDecoder> progressive_decoders;
 };
 
-FaceAutoencoderImpl::FaceAutoencoderImpl(const Preset& preset, int identities)
+FaceAutoencoderImpl::FaceAutoencoderImpl(const Preset& preset, int identities, bool occlusion)
     : preset_(preset), identities_(identities), resolution_(preset.resolution), parts_(std::make_shared<Parts>()) {
   if (identities < 2) throw UsageError("a model needs at least two identities");
   if (preset.progressive) {
@@ -249,6 +249,7 @@ FaceAutoencoderImpl::FaceAutoencoderImpl(const Preset& preset, int identities)
           "decoder" + std::to_string(i), ClassicDecoder(spec, preset.detail_channels, preset.has_mask)));
     }
   }
+  if (occlusion) occlusion_ = register_module("occlusion", OcclusionNet());
   // Convolution weights (and, in Encode, the faces) in channels-last layout: LibTorch then
   // runs the convolutions through oneDNN, where Debian's LibTorch 1.13 sends NCHW ones down
   // a generic im2col + BLAS path. Measured here: a 3x3 convolution of 16 x 64 x 32 x 32
@@ -278,6 +279,11 @@ torch::Tensor FaceAutoencoderImpl::Encode(const torch::Tensor& faces) {
   const torch::Tensor input = faces.contiguous(torch::MemoryFormat::ChannelsLast);
   if (preset_.progressive) return parts_->progressive_encoder->forward(input, resolution_, alpha_);
   return parts_->classic_encoder->forward(input);
+}
+
+torch::Tensor FaceAutoencoderImpl::VisibleFace(const torch::Tensor& faces) {
+  if (occlusion_.is_empty()) return torch::Tensor();
+  return occlusion_->forward(faces.contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
 Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity) { return DecodeIn(code, identity, nullptr); }

@@ -177,7 +177,7 @@ LibraryVersions ModelLibraryVersions() {
 }
 
 FaceAutoencoder CreateNetwork(const ModelInfo& info) {
-  FaceAutoencoder net(GetPreset(info.preset), static_cast<int>(info.identities.size()));
+  FaceAutoencoder net(GetPreset(info.preset), static_cast<int>(info.identities.size()), info.occlusion_mask);
   ApplyStage(info, net);
   return net;
 }

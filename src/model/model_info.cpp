@@ -75,6 +75,7 @@ ModelInfo ParseModelInfo(const std::string& text, const fs::path& file) {
     info.alignment_template = j.at("alignment").at("template").get<std::string>();
     info.coverage = JsonNumber<double>(j.at("alignment").at("coverage"), "coverage");
     info.stage_iterations = core::JsonNumberOr(j, "stage_iterations", int64_t{0});
+    info.occlusion_mask = j.value("occlusion_mask", false);
     info.weights_hash = j.value("weights_hash", "");
     for (const auto& b : j.value("backups", json::array())) {
       info.backups.push_back({b.at("file").get<std::string>(), JsonNumber<int64_t>(b.at("iteration"), "iteration"),
@@ -150,6 +151,7 @@ std::string ModelInfoText(const ModelInfo& info) {
       {"identities", info.identities},
       {"iteration", info.iteration},
       {"stage_iterations", info.stage_iterations},
+      {"occlusion_mask", info.occlusion_mask},
       {"alignment", {{"template", info.alignment_template}, {"coverage", info.coverage}}},
       {"weights_hash", info.weights_hash},
       {"backups", backups},

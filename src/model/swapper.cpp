@@ -53,12 +53,26 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
                                      faces.begin() + static_cast<std::ptrdiff_t>(end));
     const torch::Tensor input = ImagesToTensor(chunk, side).to(impl_->device);
     Decoded decoded;
+    torch::Tensor visible;
     {
       AutocastScope amp(impl_->precision, impl_->device.type());
       decoded = impl_->net->Forward(input, identity);
+      visible = impl_->net->VisibleFace(input);
     }
     const torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
-    const torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
+    torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
+    if (visible.defined()) {
+      // The source face's visible part (what is not covered), at the drawn face's side.
+      visible = visible.to(torch::kCPU, torch::kFloat32);
+      if (visible.size(-1) != rgb.size(-1)) {
+        namespace F = torch::nn::functional;
+        visible = F::interpolate(visible, F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{rgb.size(-2), rgb.size(-1)})
+                                              .mode(torch::kBilinear)
+                                              .align_corners(false));
+      }
+      mask = mask.defined() ? torch::min(mask, visible) : visible;
+    }
     for (size_t i = 0; i < chunk.size(); ++i) {
       SwapOutput out;
       out.face = TensorToImage(rgb, static_cast<int>(i));

@@ -117,10 +117,22 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
     cv::Mat mask_support = mask(support);
     blend::HullMaskInto(points, mo, mask_support);
   }
+  // With both masks, what covers the face (where the hull says face and the learned mask
+  // does not) gets its own pixels back after the blend: the pyramid blend mixes the face's
+  // low frequencies across the mask's edge, which over a hand in front of the face would
+  // paint it with the face's colours. Along the hull's border (the feather) the blend's
+  // seam stays as it was.
+  const bool restore_covered = use_learned && use_landmarks;
+  cv::Mat learned_roi, keep, original;
   if (use_learned) {
-    cv::Mat learned_roi = core::ScratchView(learned_roi_, roi.size(), CV_32FC1);
+    learned_roi = core::ScratchView(learned_roi_, roi.size(), CV_32FC1);
     cv::warpAffine(learned, learned_roi, to_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
     if (use_landmarks) {
+      // keep = 1 - hull * (1 - learned): 0 where the face is covered, 1 elsewhere.
+      keep = core::ScratchView(keep_, roi.size(), CV_32FC1);
+      cv::subtract(1.0, learned_roi, keep);
+      cv::multiply(keep, mask, keep);
+      cv::subtract(1.0, keep, keep);
       cv::min(mask, learned_roi, mask);
     } else {
       learned_roi.copyTo(mask);
@@ -139,10 +151,18 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   }
 
   cv::Mat frame_roi = frame(roi);
+  if (restore_covered) {
+    original = core::ScratchView(original_roi_, roi.size(), CV_8UC3);
+    frame_roi.copyTo(original);
+  }
   if (o.blend == blend::BlendMethod::kMultiBand) {
     multiband_.Blend(face_roi, mask, levels, 0, frame_roi);
   } else {
     blend::Blend(o.blend, face_roi, frame_roi, mask, levels).copyTo(frame_roi);
+  }
+  if (restore_covered) {
+    blend::Blend(blend::BlendMethod::kAlpha, frame_roi, original, keep, levels).copyTo(frame_roi);
+    cv::multiply(mask, keep, mask);
   }
   return {roi, mask};
 }

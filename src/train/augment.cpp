@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "faceswap/blend/occluder.h"
 #include "faceswap/core/error.h"
 
 namespace faceswap::train {
@@ -45,7 +46,7 @@ void JitterColour(cv::Mat& a, cv::Mat& b, const AugmentOptions& o, cv::RNG& rng)
 
 void AugmentOptions::Check() const {
   if (rotation_degrees < 0 || zoom < 0 || zoom >= 1 || shift < 0 || flip_probability < 0 || flip_probability > 1 ||
-      warp_grid < 3 || warp_sigma < 0 || feature_weight < 1) {
+      warp_grid < 3 || warp_sigma < 0 || feature_weight < 1 || occluder_share < 0 || occluder_share > 1) {
     throw UsageError("augmentation options out of range");
   }
 }
@@ -73,7 +74,7 @@ cv::Mat FaceHull(const std::array<cv::Point2f, 68>& points, cv::Size size) {
 }
 
 TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o, cv::RNG& rng, bool augment,
-                      int input_side) {
+                      int input_side, const cv::Mat& occluder_texture) {
   if (input_side <= 0) input_side = side;
   const cv::Mat& crop = face.crop;
   const double scale_to_side = static_cast<double>(side) / crop.cols;
@@ -109,12 +110,18 @@ TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o,
                     static_cast<float>(m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)));
   }
 
+  const cv::Size size(side, side);
+  const cv::Mat hull = FaceHull(points, size);
+
   TrainingPair pair;
   pair.target = base;
+  pair.mask = hull;
   if (input_side == side) {
     pair.input = base.clone();
+    pair.input_mask = hull.clone();
   } else {
     cv::resize(base, pair.input, cv::Size(input_side, input_side), 0, 0, cv::INTER_AREA);
+    cv::resize(hull, pair.input_mask, cv::Size(input_side, input_side), 0, 0, cv::INTER_AREA);
   }
   if (augment) {
     JitterColour(pair.input, pair.target, o, rng);
@@ -142,14 +149,24 @@ TrainingPair MakePair(const FaceSample& face, int side, const AugmentOptions& o,
         my[x] = static_cast<float>(y) + ddy[x];
       }
     }
-    cv::Mat warped;
+    cv::Mat warped, warped_mask;
     cv::remap(pair.input, warped, map_x, map_y, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    cv::remap(pair.input_mask, warped_mask, map_x, map_y, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
     pair.input = warped;
+    pair.input_mask = warped_mask;
   }
 
-  const cv::Size size(side, side);
+  // 3. The occlusion network's face: the input, with a synthetic occluder over a share of
+  // them. The autoencoder keeps the clean input: pasted into its inputs too, occluders cost
+  // identity in the same training time (bench_quality, README).
+  pair.occluded_input = pair.input;
+  if (augment && o.occluder_share > 0 && rng.uniform(0.0, 1.0) < o.occluder_share) {
+    pair.occluded_input = pair.input.clone();
+    const cv::Mat covered = blend::PasteOccluder(pair.occluded_input, pair.input_mask, occluder_texture, rng);
+    pair.input_mask = pair.input_mask.mul(1.0 - covered);
+  }
+
   pair.weight = 1.0 + (o.feature_weight - 1.0) * FeatureRegions(points, size);
-  pair.mask = FaceHull(points, size);
   return pair;
 }
 

@@ -47,6 +47,7 @@ constexpr int64_t kLossScaleGrowthSteps = 1000;
 
 struct IdentityBatch {
   torch::Tensor input, target, weight, mask;
+  torch::Tensor occluded_input, input_mask;  // the occlusion network's faces and targets
 };
 
 struct Batch {
@@ -113,20 +114,24 @@ class Loader {
         batch.resolution = model::StageAt(preset_, batch.iteration, stage_iterations_).resolution;
         for (size_t id = 0; id < faces_.size(); ++id) {
           const FaceSet& set = faces_[id];
-          std::vector<cv::Mat> inputs, targets, weights, masks;
+          std::vector<cv::Mat> inputs, targets, weights, masks, occluded_inputs, input_masks;
           for (int i = 0; i < batch_; ++i) {
             cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
             const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
-            TrainingPair pair =
-                MakePair(face, batch.resolution, augment_, rng, true, preset_.EncoderSide(batch.resolution));
+            TrainingPair pair = MakePair(face, batch.resolution, augment_, rng, true,
+                                         preset_.EncoderSide(batch.resolution), OccluderTexture(id, rng));
             inputs.push_back(std::move(pair.input));
             targets.push_back(std::move(pair.target));
             weights.push_back(std::move(pair.weight));
             masks.push_back(std::move(pair.mask));
+            occluded_inputs.push_back(std::move(pair.occluded_input));
+            input_masks.push_back(std::move(pair.input_mask));
           }
           batch.identities.push_back({model::ImagesToTensor(inputs, preset_.EncoderSide(batch.resolution)),
                                       model::ImagesToTensor(targets, batch.resolution), MasksToTensor(weights),
-                                      MasksToTensor(masks)});
+                                      MasksToTensor(masks),
+                                      model::ImagesToTensor(occluded_inputs, preset_.EncoderSide(batch.resolution)),
+                                      MasksToTensor(input_masks)});
         }
         if (!queue_.Push(std::move(batch))) return;
       }
@@ -134,6 +139,17 @@ class Loader {
       error_ = e.what();
       queue_.Stop();
     }
+  }
+
+  // A picture for occluders to be cut from: some face crop of another identity (its
+  // background, hair and clothes are things that pass in front of faces); empty when no
+  // occluders are drawn, so that the random draws stay those of a run without them.
+  cv::Mat OccluderTexture(size_t identity, cv::RNG& rng) const {
+    if (augment_.occluder_share <= 0) return cv::Mat();
+    const size_t others = faces_.size() - 1;
+    const size_t pick = identity + 1 + static_cast<size_t>(rng.uniform(0, static_cast<int>(others)));
+    const FaceSet& other = faces_[pick % faces_.size()];
+    return other.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(other.faces.size())))].crop;
   }
 
   const std::vector<FaceSet>& faces_;
@@ -239,6 +255,12 @@ torch::Tensor ReconstructionLoss(const model::Decoded& out, const IdentityBatch&
   return loss;
 }
 
+// The occlusion network's loss: binary cross-entropy against the visible face (soft at
+// the occluders' and the hull's edges), in float32.
+torch::Tensor OcclusionLoss(const torch::Tensor& visible, const torch::Tensor& target) {
+  return torch::nn::functional::binary_cross_entropy(visible.to(torch::kFloat32).clamp(1e-6, 1 - 1e-6), target);
+}
+
 void WritePng(const fs::path& path, const cv::Mat& image) {
   std::vector<uchar> png;
   if (!cv::imencode(".png", image, png)) throw OutputError(path, "cannot encode PNG");
@@ -300,6 +322,7 @@ model::ModelInfo PrepareModelInfo(const TrainOptions& options, const std::vector
     info.resolution = preset.resolution;
     info.identities = names;
     info.stage_iterations = preset.progressive ? options.stage_iterations : 0;
+    info.occlusion_mask = options.augment.occluder_share > 0;  // nothing to learn beyond the hull without occluders
     info.alignment_template = options.alignment_template;
     info.coverage = options.coverage;
   }
@@ -320,7 +343,8 @@ model::ModelInfo PrepareModelInfo(const TrainOptions& options, const std::vector
                  {"warmup", std::to_string(options.warmup_steps)},
                  {"clip", text(options.max_grad_norm)},
                  {"frequency_weight", text(options.frequency_weight)},
-                 {"identity_weight", text(options.identity_weight)}};
+                 {"identity_weight", text(options.identity_weight)},
+                 {"occluders", text(options.augment.occluder_share)}};
   if (ranks > 1) info.recipe.emplace_back("ranks", std::to_string(ranks));
   info.descriptors.clear();
   for (const FaceSet& set : faces) {
@@ -546,13 +570,17 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
       const int other = static_cast<int>((i + 1) % data.identities.size());
       const int64_t swapped_faces = std::min<int64_t>(kIdentityLossFaces, b.input.size(0));
       model::Decoded out, swapped;
+      torch::Tensor visible;
       {
         model::AutocastScope amp(options.precision, device.type());
-        const torch::Tensor code = net->Encode(b.input.to(device));
+        const torch::Tensor input = b.input.to(device);
+        const torch::Tensor code = net->Encode(input);
+        if (net->has_occlusion()) visible = net->VisibleFace(b.occluded_input.to(device));
         out = window ? net->Decode(code, static_cast<int>(i), *window) : net->Decode(code, static_cast<int>(i));
         if (identity_net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other);
       }
       torch::Tensor loss = ReconstructionLoss(out, b, window, net->input_resolution(), options.frequency_weight, device);
+      if (visible.defined()) loss = loss + OcclusionLoss(visible, b.input_mask.to(device));
       if (identity_net) {
         const torch::Tensor described =
             identity_net->Describe(ChipsFromFaces(swapped.rgb.to(torch::kFloat32), info.coverage));

@@ -51,6 +51,7 @@ fs::path MakeTempDir(const std::string& name) {
     fs::path base = fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid()));
     fs::create_directories(base);
     std::atexit([] {
+      if (const char* keep = std::getenv("FACESWAP_KEEP_TEST_FILES"); keep && *keep) return;  // to look at them
       std::error_code ignored;
       fs::remove_all(fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid())), ignored);
     });

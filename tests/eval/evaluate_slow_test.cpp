@@ -14,6 +14,8 @@
 #include "faceswap/eval/eval_faces.h"
 #include "faceswap/eval/evaluate.h"
 #include "faceswap/eval/metrics.h"
+#include "faceswap/eval/occlusion.h"
+#include "faceswap/face/align.h"
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/model/model_info.h"
 #include "network_files.h"
@@ -184,6 +186,51 @@ TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
     EXPECT_LT(b, 0.9);
     EXPECT_LT(n, b - 0.03);
   }
+}
+
+// The occlusion figures' known answers on real faces: an oracle mask (where the renderer's
+// face differs from the unoccluded face) scores IoU ~1 and keeps the occluder; drawing over
+// the whole crop loses the occluder; drawing nothing keeps it but finds no face.
+TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
+  const Faces faces = LoadFixtureFaces();
+  const eval::IdentityFaces& source = faces.measured[0];
+  const eval::EvalOptions options = FullSizeOptions();
+  // The unoccluded faces as the renderer sees them (the same alignment), in call order.
+  std::vector<cv::Mat> clean;
+  for (const eval::EvalFace& f : source.faces) clean.push_back(face::Align(f.crop, f.crop_points, options.align).crop);
+  auto renderer = [&](int kind) {
+    return [&, kind](const std::vector<cv::Mat>& crops, int) {
+      std::vector<model::SwapOutput> out;
+      for (size_t i = 0; i < crops.size(); ++i) {
+        cv::Mat grey(crops[i].size(), CV_8UC3, cv::Scalar(128, 128, 128)), mask;
+        if (kind == 0) {  // oracle: visible where nothing was pasted
+          cv::Mat diff;
+          cv::absdiff(crops[i], clean[i], diff);
+          cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+          cv::Mat(diff < 3).convertTo(mask, CV_32FC1, 1.0 / 255);
+        } else {
+          mask = cv::Mat(crops[i].size(), CV_32FC1, cv::Scalar(kind == 1 ? 1.0 : 0.0));
+        }
+        out.push_back({grey, mask});
+      }
+      return out;
+    };
+  };
+  const eval::OcclusionFigures oracle = eval::MeasureOcclusion(source, 1, faces.measured[1], renderer(0), options);
+  const eval::OcclusionFigures everywhere = eval::MeasureOcclusion(source, 1, faces.measured[1], renderer(1), options);
+  const eval::OcclusionFigures nothing = eval::MeasureOcclusion(source, 1, faces.measured[1], renderer(2), options);
+  std::printf("oracle IoU %.3f, %.1f dB; whole crop IoU %.3f, %.1f dB; nothing IoU %.3f, %.1f dB (%d faces)\n",
+              oracle.iou, oracle.psnr, everywhere.iou, everywhere.psnr, nothing.iou, nothing.psnr, oracle.faces);
+  ASSERT_GT(oracle.faces, 10);
+  EXPECT_GT(oracle.iou, 0.95);
+  EXPECT_GT(oracle.psnr, 30.0);
+  EXPECT_LT(everywhere.iou, oracle.iou - 0.05);  // the hull alone: occluders cover part of it
+  EXPECT_GT(everywhere.iou, 0.5);
+  EXPECT_LT(everywhere.psnr, 20.0);
+  EXPECT_LT(nothing.iou, 0.05);
+  EXPECT_GT(nothing.psnr, 40.0);
+  EXPECT_FALSE(oracle.sheet.empty());
 }
 
 TEST(EvalSlow, EvalCommandMeasuresTheHeldOutFacesOfTheTrainingFolders) {

@@ -123,6 +123,22 @@ TEST(Autoencoder, StageScheduleGrowsAndFades) {
   EXPECT_EQ(StageAt(GetPreset("lite"), 5, 100).resolution, 64);
 }
 
+TEST(Autoencoder, TheOcclusionNetworkDrawsAVisibleFaceMaskAtTheEncodersSide) {
+  for (const Preset& preset : AllPresets()) {
+    FaceAutoencoder net(preset, 2, true);
+    ASSERT_TRUE(net->has_occlusion()) << preset.name;
+    const int side = net->input_resolution();
+    const torch::Tensor visible = net->VisibleFace(torch::rand({2, 3, side, side}));
+    ASSERT_EQ(visible.sizes(), (std::vector<int64_t>{2, 1, side, side})) << preset.name;
+    EXPECT_GE(visible.min().item<float>(), 0.0f);
+    EXPECT_LE(visible.max().item<float>(), 1.0f);
+  }
+  // Models saved before it have none (model.json without occlusion_mask).
+  FaceAutoencoder old(GetPreset("lite"), 2);
+  EXPECT_FALSE(old->has_occlusion());
+  EXPECT_FALSE(old->VisibleFace(torch::rand({1, 3, 64, 64})).defined());
+}
+
 TEST(Autoencoder, UnknownPresetNamesTheChoices) {
   try {
     GetPreset("huge");

@@ -24,6 +24,7 @@ ModelInfo LiteInfo() {
   info.identities = {"a", "b"};
   info.alignment_template = "test";
   info.coverage = 1.0;
+  info.occlusion_mask = true;
   return info;
 }
 
@@ -59,6 +60,8 @@ TEST(Checkpoint, SaveThenLoadGivesBitIdenticalOutputsAndState) {
   for (int id = 0; id < 2; ++id) {
     EXPECT_TRUE(torch::equal(net->Forward(faces, id).rgb, loaded->Forward(faces, id).rgb)) << id;
   }
+  ASSERT_TRUE(loaded->has_occlusion());
+  EXPECT_TRUE(torch::equal(net->VisibleFace(faces), loaded->VisibleFace(faces)));
   // The optimiser resumes too: one more identical step gives identical weights.
   net->train();
   loaded->train();
@@ -293,7 +296,24 @@ TEST(Swapper, LoadsWhatTrainingSavedAndDrawsTheChosenIdentity) {
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].face.size(), cv::Size(64, 64));
   EXPECT_EQ(out[0].face.type(), CV_8UC3);
-  EXPECT_TRUE(out[0].mask.empty());  // lite has no learned mask
+  // The occlusion network's mask, at the drawn face's side.
+  ASSERT_EQ(out[0].mask.size(), cv::Size(64, 64));
+  EXPECT_EQ(out[0].mask.type(), CV_32FC1);
+
+  // A model saved before the occlusion network (no occlusion_mask in model.json) still
+  // loads and draws, without a mask.
+  const fs::path old_dir = test::MakeTempDir("swapper_old");
+  ModelInfo old_info = LiteInfo();
+  old_info.occlusion_mask = false;
+  FaceAutoencoder old_net = CreateNetwork(old_info);
+  SaveCheckpoint(old_dir, old_net, nullptr, old_info, 1);
+  std::string text = ModelInfoText(LoadModelInfo(old_dir));
+  const size_t field = text.find("\"occlusion_mask\"");
+  ASSERT_NE(field, std::string::npos);
+  text.erase(field, text.find('\n', field) - field + 1);
+  core::WriteFileAtomically(old_dir / kModelInfoFile, text);
+  Swapper old_swapper(old_dir, DeviceKind::kCpu);
+  EXPECT_TRUE(old_swapper.Swap(faces, 1, 2)[0].mask.empty());
 }
 
 }  // namespace

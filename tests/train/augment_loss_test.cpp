@@ -87,6 +87,44 @@ TEST(Augment, SameSeedSamePairs) {
   EXPECT_EQ(cv::norm(pa.target, pb.target, cv::NORM_INF), 0.0);
 }
 
+TEST(Augment, OccludersGoOnTheOcclusionNetworksFaceOnlyAndLeaveItsTarget) {
+  const FaceSample face = Sample();
+  AugmentOptions options;
+  // Without occluders: the occlusion network sees the input, and its target is the hull
+  // warped like the input; the random draws are those of a run without them.
+  {
+    cv::RNG rng(3), same(3);
+    const TrainingPair pair = MakePair(face, 64, options, rng, true, 0, face.crop);
+    const TrainingPair before = MakePair(face, 64, options, same, true);
+    EXPECT_EQ(cv::norm(pair.occluded_input, pair.input, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cv::norm(pair.input, before.input, cv::NORM_INF), 0.0);
+    EXPECT_GT(cv::countNonZero(pair.input_mask > 0.5f), 64 * 64 / 4);
+  }
+  options.occluder_share = 1.0;
+  int occluded = 0;
+  for (int seed = 1; seed <= 20; ++seed) {
+    cv::RNG rng(static_cast<uint64_t>(seed));
+    const TrainingPair pair = MakePair(face, 64, options, rng, true, 0, face.crop);
+    cv::RNG clean_rng(static_cast<uint64_t>(seed));
+    AugmentOptions none = options;
+    none.occluder_share = 0;
+    const TrainingPair clean = MakePair(face, 64, none, clean_rng, true);
+    // The autoencoder's input and target are the clean ones.
+    EXPECT_EQ(cv::norm(pair.input, clean.input, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cv::norm(pair.target, clean.target, cv::NORM_INF), 0.0);
+    // Where the occluder changed the face, the target says "not visible".
+    cv::Mat diff;
+    cv::absdiff(pair.occluded_input, pair.input, diff);
+    cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+    const cv::Mat changed_on_face = (diff > 20) & (clean.input_mask > 0.99f);
+    if (cv::countNonZero(changed_on_face) > 0) ++occluded;
+    const double visible_there = cv::mean(pair.input_mask, changed_on_face)[0];
+    if (cv::countNonZero(changed_on_face) > 0) EXPECT_LT(visible_there, 0.5) << "seed " << seed;
+    EXPECT_LE(cv::sum(pair.input_mask)[0], cv::sum(clean.input_mask)[0] + 1e-3);
+  }
+  EXPECT_GE(occluded, 15);  // most occluders visibly cover the face (thin strands may not)
+}
+
 TEST(Loss, CoarseFaceLossComparesWithTheTargetShrunkToItsSide) {
   const torch::Tensor target = torch::rand({2, 3, 64, 64});
   const torch::Tensor weight = torch::ones({2, 1, 64, 64});

@@ -19,6 +19,8 @@
 //   seam            blend::SeamScore along the blend mask's border (1.0: no added edge)
 //   sharpness       variance of the Laplacian inside the face, swapped / original (1.0: as
 //                   sharp as the source)
+//   occlusion       held-out faces with synthetic occluders (occlusion.h): the learned
+//                   mask's IoU with the visible face, and the occluder's PSNR after the swap
 
 #include <opencv2/core.hpp>
 
@@ -86,6 +88,9 @@ struct DirectionReport {
   double temporal_ratio = 0;
   double seam = 0;                // mean over faces
   double sharpness = 0;           // mean over faces of LaplacianVariance(swapped) / (original)
+  double occlusion_iou = 0;       // learned mask against the visible face (NaN without a learned mask)
+  double occluder_psnr = 0;       // dB, the occluder's pixels after the swap against before
+  cv::Mat occlusion_sheet;        // a few occluded faces, their masks and swaps (OcclusionFigures)
 };
 
 struct EvalReport {

@@ -24,5 +24,8 @@ std::string FormatTable(const EvalReport& report);
 nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context);
 // One panel per metric, one bar per direction. Written atomically; OutputError.
 void WriteChart(const EvalReport& report, const std::filesystem::path& png);
+// The directions' occlusion sheets one under the other, each under its "a -> b" title:
+// occluded face, learned mask, swapped result.
+void WriteOcclusionSheet(const EvalReport& report, const std::filesystem::path& png);
 
 }  // namespace faceswap::eval

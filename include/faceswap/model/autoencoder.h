@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "faceswap/model/occlusion_net.h"
 #include "faceswap/model/preset.h"
 
 namespace faceswap::model {
@@ -31,7 +32,8 @@ inline constexpr int kDetailWindowMargin = 3;  // the detail levels' reach, in c
 
 class FaceAutoencoderImpl : public torch::nn::Module {
  public:
-  FaceAutoencoderImpl(const Preset& preset, int identities);
+  // `occlusion`: with the occlusion network (model.json's occlusion_mask).
+  FaceAutoencoderImpl(const Preset& preset, int identities, bool occlusion = false);
 
   torch::Tensor Encode(const torch::Tensor& faces);
   Decoded Decode(const torch::Tensor& code, int identity);
@@ -39,6 +41,10 @@ class FaceAutoencoderImpl : public torch::nn::Module {
   // pixels as the full face's (a test checks). Other presets ignore the window.
   Decoded Decode(const torch::Tensor& code, int identity, const DetailWindow& window);
   Decoded Forward(const torch::Tensor& faces, int identity) { return Decode(Encode(faces), identity); }
+  // The occlusion network on faces as Encode takes them: N x 1 x S x S, 1 where the face
+  // is visible; undefined for a model without it.
+  torch::Tensor VisibleFace(const torch::Tensor& faces);
+  bool has_occlusion() const { return !occlusion_.is_empty(); }
 
   // Progressive presets grow from preset.start_resolution to preset.resolution; `alpha`
   // in [0, 1] fades the newest layers in (ProGAN: out = a*new + (1-a)*up(previous)).
@@ -62,6 +68,7 @@ class FaceAutoencoderImpl : public torch::nn::Module {
   int resolution_;
   double alpha_ = 1.0;
   std::shared_ptr<Parts> parts_;
+  OcclusionNet occlusion_{nullptr};
 };
 TORCH_MODULE(FaceAutoencoder);
 

@@ -16,7 +16,9 @@ namespace faceswap::model {
 
 struct SwapOutput {
   cv::Mat face;  // CV_8UC3 BGR, resolution() x resolution()
-  cv::Mat mask;  // CV_32FC1 in [0, 1] when the preset learns a mask, else empty
+  // CV_32FC1 in [0, 1]: where the drawn face may go (the visible part of the source face,
+  // and for `hd` the region its decoder draws); empty for old models without either.
+  cv::Mat mask;
 };
 
 class Swapper {

@@ -46,7 +46,7 @@ class FaceCompositor {
 
  private:
   CompositeOptions options_;
-  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_;  // grown as faces need, then reused
+  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_;  // grown as faces need, then reused
   blend::MultiBand multiband_;
 };
 
