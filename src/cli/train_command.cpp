@@ -181,7 +181,7 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--occluders", o.augment.occluder_share,
                   "Share of training faces with a synthetic occluder (hand, bar, hair, textured shape) pasted over "
-                  "them, which the learned mask learns to leave out (0: off)")
+                  "them, which the occlusion network learns to leave out of the mask (0: no occlusion network)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   sub->add_option("--warmup", o.warmup_steps, "Ramp the learning rate up over this many first steps")

@@ -271,8 +271,10 @@ TEST(ConvertSlow, MultiBandSeamIsSmallerThanAlphaOnTheSameFrames) {
 // The plain form of convert's per-face work, written for this test as the reference:
 // the face warped over the whole frame, the whole-frame landmark mask cut to the crop,
 // and the two-pyramid multi-band blend over the whole frame, fresh buffers every time.
-void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace& aligned, cv::Mat face) {
+void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace& aligned,
+                    const model::SwapOutput& swapped) {
   const int side = aligned.crop.cols;
+  cv::Mat face = swapped.face;
   std::vector<cv::Point2f> crop_points(aligned.crop_points.begin(), aligned.crop_points.end());
   blend::TransferColor(blend::ColorMethod::kRct, face, aligned.crop, blend::HullMask(crop_points, {side, side}, {}));
   cv::Mat warped, covered;
@@ -282,11 +284,23 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
   const double width = face::LandmarkBounds(f.points).width;
   const pipeline::CompositeOptions defaults;
   std::vector<cv::Point2f> points(f.points.begin(), f.points.end());
-  const cv::Mat mask = blend::HullMask(points, frame.size(),
+  const cv::Mat hull = blend::HullMask(points, frame.size(),
                                        {static_cast<int>(std::lround(defaults.mask_erode * width)),
                                         static_cast<int>(std::lround(defaults.mask_feather * width))})
                            .mul(covered);
-  frame = blend::MultiBandBlend(warped, frame, mask, blend::LevelsForFaceSize(static_cast<int>(width)));
+  // --mask both: blend inside the hull and the occlusion network's mask, then give what
+  // covers the face (hull, not mask) its own pixels back.
+  cv::Mat mask = hull, keep;
+  if (!swapped.mask.empty()) {
+    cv::Mat learned;
+    cv::warpAffine(swapped.mask, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                   cv::Scalar(0));
+    keep = 1.0 - hull.mul(1.0 - learned);
+    mask = cv::min(hull, learned);
+  }
+  cv::Mat blended = blend::MultiBandBlend(warped, frame, mask, blend::LevelsForFaceSize(static_cast<int>(width)));
+  if (!keep.empty()) blended = blend::Blend(blend::BlendMethod::kAlpha, blended, frame, keep, 0);
+  frame = blended;
 }
 
 // convert's fast paths (threads, a blend region the size of the face, reused buffers, the
@@ -318,7 +332,7 @@ TEST(ConvertSlow, FastPipelineDrawsWhatThePlainLoopDraws) {
     const auto faces = tracker.Update(frame.bgr, frame.seconds);
     for (const face::Face& f : faces) {
       const face::AlignedFace aligned = face::Align(frame.bgr, f.points, align);
-      PlainComposite(frame.bgr, f, aligned, swapper.Swap({aligned.crop}, swapper.IdentityIndex("a")).front().face);
+      PlainComposite(frame.bgr, f, aligned, swapper.Swap({aligned.crop}, swapper.IdentityIndex("a")).front());
     }
     if (!faces.empty()) marker.Embed(frame.bgr);
     char name[32];
