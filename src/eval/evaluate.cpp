@@ -50,15 +50,6 @@ face::Face AsFace(const face::FaceRecord& record) {
   return f;
 }
 
-// The face's convex hull (all 68 landmarks) in crop pixels, as an 8-bit mask.
-cv::Mat FaceHullMask(const face::Landmarks& points, cv::Size size) {
-  std::vector<cv::Point> pixels, hull;
-  for (const cv::Point2f& p : points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
-  cv::convexHull(pixels, hull);
-  cv::Mat mask = cv::Mat::zeros(size, CV_8UC1);
-  cv::fillConvexPoly(mask, hull, cv::Scalar(255));
-  return mask;
-}
 
 // PSNR and SSIM of the faces redrawn by their own identity's decoder, at its resolution,
 // and their detail fidelity inside the face at the crop's full size.

@@ -24,7 +24,9 @@ cv::Mat SheetTile(const cv::Mat& image) {
   return tile;
 }
 
-cv::Mat HullOf(const face::Landmarks& points, cv::Size size) {
+}  // namespace
+
+cv::Mat FaceHullMask(const face::Landmarks& points, cv::Size size) {
   std::vector<cv::Point> pixels, hull;
   for (const cv::Point2f& p : points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
   cv::convexHull(pixels, hull);
@@ -32,8 +34,6 @@ cv::Mat HullOf(const face::Landmarks& points, cv::Size size) {
   cv::fillConvexPoly(mask, hull, cv::Scalar(255));
   return mask;
 }
-
-}  // namespace
 
 OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const IdentityFaces& textures,
                                   const FaceRenderer& render, const EvalOptions& options) {
@@ -45,7 +45,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
   for (size_t i = 0; i < source.faces.size(); ++i) {
     const EvalFace& f = source.faces[i];
     cv::Mat picture = f.crop.clone();
-    const cv::Mat hull = HullOf(f.crop_points, picture.size());
+    const cv::Mat hull = FaceHullMask(f.crop_points, picture.size());
     const cv::Mat& texture = textures.faces.empty() ? cv::Mat() : textures.faces[i % textures.faces.size()].crop;
     cv::RNG rng(kOcclusionSeed + i);
     coverages.push_back(blend::PasteOccluder(picture, hull, texture, rng));
@@ -66,7 +66,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
       // In the model's crop: what is visible, and what the mask keeps of the face.
       cv::Mat covered, hull, mask;
       cv::warpAffine(coverages[i], covered, aligned[i].to_crop, side, cv::INTER_LINEAR);
-      hull = HullOf(aligned[i].crop_points, side);
+      hull = FaceHullMask(aligned[i].crop_points, side);
       cv::resize(drawn[i].mask, mask, side, 0, 0, cv::INTER_LINEAR);
       const cv::Mat visible = hull & (covered < 0.5f);
       const cv::Mat kept = hull & (mask >= 0.5f);

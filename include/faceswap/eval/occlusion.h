@@ -15,6 +15,10 @@
 
 namespace faceswap::eval {
 
+// The face's convex hull (all 68 landmarks) as an 8-bit mask of `size` (255 inside); eval
+// measures inside it.
+cv::Mat FaceHullMask(const face::Landmarks& points, cv::Size size);
+
 struct OcclusionFigures {
   int faces = 0;
   double iou = 0;          // mean over faces
