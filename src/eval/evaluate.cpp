@@ -305,6 +305,7 @@ EvalReport Evaluate(const std::vector<IdentityFaces>& faces, const FaceRenderer&
       run.Fill(row);
       const OcclusionFigures occlusion = MeasureOcclusion(source, static_cast<int>(t), faces[t], render, options);
       row.occlusion_iou = occlusion.iou;
+      row.occlusion_hull_iou = occlusion.hull_iou;
       row.occluder_psnr = occlusion.psnr;
       row.occlusion_sheet = occlusion.sheet;
 

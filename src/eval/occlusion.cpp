@@ -56,12 +56,13 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
   }
   const std::vector<model::SwapOutput> drawn = render(crops, target);
 
-  double iou_sum = 0, squared_error = 0, pixels = 0;
+  double iou_sum = 0, hull_iou_sum = 0, squared_error = 0, pixels = 0;
   int with_mask = 0;
   std::vector<cv::Mat> rows;
   for (size_t i = 0; i < occluded.size(); ++i) {
     const EvalFace& f = source.faces[i];
     const cv::Size side = aligned[i].crop.size();
+    cv::Mat shown_mask;  // the sheet's: the mask inside the hull, as convert uses it
     if (!drawn[i].mask.empty()) {
       // In the model's crop: what is visible, and what the mask keeps of the face.
       cv::Mat covered, hull, mask;
@@ -72,7 +73,10 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
       const cv::Mat kept = hull & (mask >= 0.5f);
       const double united = cv::countNonZero(visible | kept);
       iou_sum += united > 0 ? cv::countNonZero(visible & kept) / united : 1.0;
+      hull_iou_sum += static_cast<double>(cv::countNonZero(visible)) / std::max(1, cv::countNonZero(hull));
       ++with_mask;
+      shown_mask = cv::Mat::zeros(side, CV_32FC1);
+      mask.copyTo(shown_mask, hull);
     }
     face::Face in_crop;
     in_crop.points = f.crop_points;
@@ -81,7 +85,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
     pipeline::CompositeFace(canvas, in_crop, aligned[i], drawn[i], options.composite);
     if (rows.size() < static_cast<size_t>(kSheetFaces)) {
       cv::Mat row;
-      cv::hconcat(std::vector<cv::Mat>{SheetTile(occluded[i]), SheetTile(drawn[i].mask), SheetTile(canvas)}, row);
+      cv::hconcat(std::vector<cv::Mat>{SheetTile(occluded[i]), SheetTile(shown_mask), SheetTile(canvas)}, row);
       rows.push_back(row);
     }
     const cv::Mat occluder = hulls[i] & (coverages[i] > 0.5f);
@@ -98,6 +102,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
   if (!rows.empty()) cv::vconcat(rows, figures.sheet);
   figures.faces = static_cast<int>(occluded.size());
   figures.iou = with_mask > 0 ? iou_sum / with_mask : nan;
+  figures.hull_iou = with_mask > 0 ? hull_iou_sum / with_mask : nan;
   const double mse = pixels > 0 ? squared_error / pixels : nan;
   figures.psnr = std::isnan(mse) ? nan : mse <= 1e-10 ? 100.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
   return figures;

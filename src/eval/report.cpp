@@ -72,6 +72,12 @@ std::string FormatTable(const EvalReport& report) {
       "sharp: variance of the Laplacian inside the face, swapped / original (1.0: as sharp as the source).\n"
       "occ IoU / occ dB: held-out faces with synthetic occluders: the learned mask's IoU with the visible face\n"
       "(1 is best; - without a learned mask), and the PSNR of the occluder's pixels after the swap (high: kept).\n";
+  std::string hull_line;
+  for (const DirectionReport& d : report.directions) {
+    if (std::isnan(d.occlusion_iou)) continue;
+    hull_line += (hull_line.empty() ? "" : ", ") + d.source + " -> " + d.target + " " + Number(d.occlusion_hull_iou, "%.3f");
+  }
+  if (!hull_line.empty()) out += "The landmark hull alone, without the learned mask, scores occ IoU " + hull_line + ".\n";
   return out;
 }
 
@@ -104,7 +110,10 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
         {"temporal", {{"pairs", d.pairs}, {"ratio", JsonNumber(d.temporal_ratio)}}},
         {"seam", JsonNumber(d.seam)},
         {"sharpness", JsonNumber(d.sharpness)},
-        {"occlusion", {{"mask_iou", JsonNumber(d.occlusion_iou)}, {"occluder_psnr_db", JsonNumber(d.occluder_psnr)}}},
+        {"occlusion",
+         {{"mask_iou", JsonNumber(d.occlusion_iou)},
+          {"hull_iou", JsonNumber(d.occlusion_hull_iou)},
+          {"occluder_psnr_db", JsonNumber(d.occluder_psnr)}}},
     });
   }
   return {

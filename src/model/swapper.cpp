@@ -77,6 +77,7 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
       SwapOutput out;
       out.face = TensorToImage(rgb, static_cast<int>(i));
       if (mask.defined()) out.mask = TensorToMask(mask, static_cast<int>(i));
+      out.mask_outlines_face = decoded.mask.defined();
       outputs.push_back(std::move(out));
     }
   }

@@ -98,7 +98,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   // rule at the box's edge reads the same zeros the whole region would have: same pixels.
   cv::Mat mask = core::ScratchView(mask_, roi.size(), CV_32FC1);
   const bool use_learned = !learned.empty() && o.mask != MaskSource::kLandmarks;
-  const bool use_landmarks = o.mask != MaskSource::kLearned || learned.empty();
+  const bool use_landmarks = o.mask != MaskSource::kLearned || learned.empty() || !swapped.mask_outlines_face;
   cv::Rect support(0, 0, roi.width, roi.height);
   if (use_landmarks) {
     const int grow = std::max(0, -mask_erode) + 2 * feather + 4;

@@ -227,6 +227,8 @@ TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   EXPECT_GT(oracle.psnr, 30.0);
   EXPECT_LT(everywhere.iou, oracle.iou - 0.05);  // the hull alone: occluders cover part of it
   EXPECT_GT(everywhere.iou, 0.5);
+  EXPECT_NEAR(everywhere.hull_iou, everywhere.iou, 1e-9);  // reported as the baseline
+  EXPECT_NEAR(oracle.hull_iou, everywhere.iou, 1e-9);      // whatever the mask
   EXPECT_LT(everywhere.psnr, 20.0);
   EXPECT_LT(nothing.iou, 0.05);
   EXPECT_GT(nothing.psnr, 40.0);

@@ -89,6 +89,7 @@ struct DirectionReport {
   double seam = 0;                // mean over faces
   double sharpness = 0;           // mean over faces of LaplacianVariance(swapped) / (original)
   double occlusion_iou = 0;       // learned mask against the visible face (NaN without a learned mask)
+  double occlusion_hull_iou = 0;  // the landmark hull alone against it (the baseline)
   double occluder_psnr = 0;       // dB, the occluder's pixels after the swap against before
   cv::Mat occlusion_sheet;        // a few occluded faces, their masks and swaps (OcclusionFigures)
 };

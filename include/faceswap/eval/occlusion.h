@@ -22,6 +22,8 @@ cv::Mat FaceHullMask(const face::Landmarks& points, cv::Size size);
 struct OcclusionFigures {
   int faces = 0;
   double iou = 0;          // mean over faces
+  // The same for the landmark hull alone (no learned mask): the figure a mask must beat.
+  double hull_iou = 0;
   double psnr = 0;         // dB
   // To look at: a row per face for the first few faces: the occluded face, the learned
   // mask (white: drawn over), the swapped result. BGR.

@@ -16,9 +16,12 @@ namespace faceswap::model {
 
 struct SwapOutput {
   cv::Mat face;  // CV_8UC3 BGR, resolution() x resolution()
-  // CV_32FC1 in [0, 1]: where the drawn face may go (the visible part of the source face,
+  // CV_32FC1 in [0, 1]: where the drawn face may go (what does not cover the source face,
   // and for `hd` the region its decoder draws); empty for old models without either.
   cv::Mat mask;
+  // The mask also outlines the face (`hd`'s decoder). Otherwise it only says what covers
+  // it, and the landmark hull must say where the face is.
+  bool mask_outlines_face = false;
 };
 
 class Swapper {
