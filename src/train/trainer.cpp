@@ -8,28 +8,24 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <thread>
 
-#include "faceswap/core/csv_log.h"
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
 #include "faceswap/core/job_queue.h"
-#include "faceswap/core/progress.h"
 #include "faceswap/core/stop_signal.h"
 #include "faceswap/model/autocast.h"
 #include "faceswap/model/checkpoint.h"
 #include "faceswap/model/preset.h"
 #include "faceswap/model/tensor_image.h"
-#include "faceswap/train/charts.h"
 #include "faceswap/train/identity_net.h"
 #include "faceswap/train/loss.h"
 #include "faceswap/train/process_group.h"
-#include "faceswap/train/quality_watch.h"
 #include "faceswap/train/weight_average.h"
+#include "run_recorder.h"
 
 namespace fs = std::filesystem;
 
@@ -134,7 +130,7 @@ class Loader {
           }
           IdentityBatch b{model::ImagesToTensor(inputs, preset_.EncoderSide(batch.resolution)),
                           model::ImagesToTensor(targets, batch.resolution), MasksToTensor(weights),
-                          MasksToTensor(masks)};
+                          MasksToTensor(masks), torch::Tensor(), torch::Tensor()};
           if (!occluded_inputs.empty()) {
             b.occluded_input = model::ImagesToTensor(occluded_inputs, preset_.EncoderSide(batch.resolution));
             b.input_mask = MasksToTensor(input_masks);
@@ -283,12 +279,6 @@ torch::Tensor OcclusionLoss(const torch::Tensor& visible, const torch::Tensor& t
   return torch::nn::functional::binary_cross_entropy(visible.to(torch::kFloat32).clamp(1e-6, 1 - 1e-6), target);
 }
 
-void WritePng(const fs::path& path, const cv::Mat& image) {
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png)) throw OutputError(path, "cannot encode PNG");
-  core::WriteFileAtomically(path, std::string(png.begin(), png.end()));
-}
-
 void SetLearningRate(torch::optim::Adam& optimizer, double rate) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
 }
@@ -408,6 +398,174 @@ void LogGroupSummary(ProcessGroup& group, model::FaceAutoencoder& net, double tr
   }
 }
 
+// The identity loss's frozen face-recognition network and each identity's mean
+// descriptor (identities x 128); empty without --identity-weight.
+struct IdentityTargets {
+  IdentityNet net{nullptr};
+  torch::Tensor means;
+};
+
+IdentityTargets LoadIdentityTargets(const TrainOptions& options, const std::vector<FaceSet>& faces,
+                                    const torch::Device& device) {
+  IdentityTargets targets;
+  if (options.identity_weight <= 0) return targets;
+  std::vector<torch::Tensor> means;
+  for (const FaceSet& set : faces) {
+    if (!set.descriptor) {
+      throw UsageError("--identity-weight needs every identity's descriptor, and identity '" + set.identity +
+                       "' has none (the face-recognition network was missing when its faces were read)");
+    }
+    means.push_back(torch::tensor(std::vector<float>(set.descriptor->begin(), set.descriptor->end())));
+  }
+  targets.means = torch::stack(means).to(device);
+  targets.net = LoadIdentityNet();
+  targets.net->to(device);
+  return targets;
+}
+
+struct StepLoss {
+  std::vector<double> per_identity;
+  torch::Tensor total;  // their sum, to differentiate
+};
+
+// One step's forward pass over every identity's batch: its reconstruction loss, the
+// occlusion network's (when the model has one) and the identity loss (when asked for).
+StepLoss ForwardStep(model::FaceAutoencoder& net, const Batch& data, const std::optional<model::DetailWindow>& window,
+                     IdentityTargets& identity, const TrainOptions& options, double coverage,
+                     const torch::Device& device) {
+  StepLoss step;
+  for (size_t i = 0; i < data.identities.size(); ++i) {
+    const IdentityBatch& b = data.identities[i];
+    const int other = static_cast<int>((i + 1) % data.identities.size());
+    const int64_t swapped_faces = std::min<int64_t>(kIdentityLossFaces, b.input.size(0));
+    model::Decoded out, swapped;
+    torch::Tensor visible;
+    {
+      model::AutocastScope amp(options.precision, device.type());
+      const torch::Tensor code = net->Encode(b.input.to(device));
+      if (net->has_occlusion()) visible = net->VisibleFace(b.occluded_input.to(device));
+      out = window ? net->Decode(code, static_cast<int>(i), *window) : net->Decode(code, static_cast<int>(i));
+      if (identity.net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other);
+    }
+    torch::Tensor loss = ReconstructionLoss(out, b, window, net->input_resolution(), options.frequency_weight, device);
+    if (visible.defined()) loss = loss + OcclusionLoss(visible, b.input_mask.to(device));
+    if (identity.net) {
+      const torch::Tensor described = identity.net->Describe(ChipsFromFaces(swapped.rgb.to(torch::kFloat32), coverage));
+      loss = loss + options.identity_weight * (described - identity.means[other]).norm(2, 1).mean();
+    }
+    step.per_identity.push_back(loss.item<double>());
+    step.total = step.total.defined() ? step.total + loss : loss;
+  }
+  return step;
+}
+
+// Judges each step's gradient before the optimiser takes it. fp16 gradients underflow
+// unless the loss is scaled up first (dynamic loss scaling, Micikevicius et al. 2018,
+// "Mixed precision training": start high, halve on every overflow, double after
+// kLossScaleGrowthSteps steps without one). A non-finite loss or gradient is skipped,
+// never stepped on (it would poison every weight), and halves the learning rate; after
+// kMaxBadSteps of them in a row the run has diverged.
+class StepGuard {
+ public:
+  enum class Verdict { kStep, kOverflow, kSkip, kDiverged };
+
+  StepGuard(model::Precision precision, double rate)
+      : loss_scale_(precision == model::Precision::kFp16 ? kInitialLossScale : 1.0), rate_(rate), rate_max_(rate) {}
+
+  double loss_scale() const { return loss_scale_; }
+  double rate_max() const { return rate_max_; }  // the learning rate after warm-up
+  int bad_in_a_row() const { return bad_in_a_row_; }
+
+  Verdict Judge(bool losses_finite, double gradient_norm) {
+    if (losses_finite && !std::isfinite(gradient_norm) && loss_scale_ > 1.0) {
+      loss_scale_ /= 2;  // an overflow of the scaled gradient, not a divergence
+      good_scaled_steps_ = 0;
+      return Verdict::kOverflow;
+    }
+    if (!losses_finite || !std::isfinite(gradient_norm)) {
+      if (++bad_in_a_row_ >= kMaxBadSteps) return Verdict::kDiverged;
+      rate_max_ = std::max(rate_ / 16, rate_max_ * 0.5);
+      return Verdict::kSkip;
+    }
+    bad_in_a_row_ = 0;
+    if (loss_scale_ != 1.0 && ++good_scaled_steps_ % kLossScaleGrowthSteps == 0) loss_scale_ *= 2;
+    return Verdict::kStep;
+  }
+
+ private:
+  double loss_scale_;
+  double rate_, rate_max_;
+  int bad_in_a_row_ = 0;
+  int64_t good_scaled_steps_ = 0;
+};
+
+[[noreturn]] void ThrowDiverged(const TrainOptions& options, bool writer, int bad_steps, int64_t iteration,
+                                int64_t last_saved) {
+  if (!writer || fs::exists(options.model_dir / model::kWeightsFile)) {
+    throw DivergedError(options.model_dir, std::to_string(bad_steps) +
+                                               " steps in a row had a non-finite loss or gradient at iteration " +
+                                               std::to_string(iteration) + "; stopped, the last save (iteration " +
+                                               std::to_string(last_saved) + ") is kept. Try a lower --lr");
+  }
+  throw DivergedError(options.model_dir, "training diverged before its first save (non-finite loss at iteration " +
+                                             std::to_string(iteration) + "); nothing was saved. Try a lower --lr");
+}
+
+// A resumed run loads the folder's newest intact weights, optimiser state and average
+// (an average missing from an older model starts again from the weights); a new run
+// starts its average from the first random weights.
+void LoadOrStart(const fs::path& model_dir, bool resume, model::FaceAutoencoder& net, torch::optim::Adam& optimizer,
+                 model::ModelInfo& info, model::FaceAutoencoder& average, std::optional<WeightAverage>& averager,
+                 const torch::Device& device) {
+  if (!resume) {
+    if (averager) averager->Reset();
+    return;
+  }
+  const model::LoadedFrom from =
+      model::LoadCheckpoint(model_dir, net, &optimizer, info, model::LoadWeights::kLive, average ? &average : nullptr);
+  net->to(device);
+  if (averager && !from.has_average) averager->Reset();
+  spdlog::info("{}: resuming at iteration {}{}", model_dir.string(), from.iteration, from.backup ? " (from a backup)" : "");
+}
+
+// The step's resolution stage (progressive presets) and, during warm-up, its learning rate.
+void SetStageAndRate(model::FaceAutoencoder& net, torch::optim::Adam& optimizer, const model::Preset& preset,
+                     const TrainOptions& options, const model::ModelInfo& info, double rate_max, bool writer) {
+  const model::Stage stage = model::StageAt(preset, info.iteration, info.stage_iterations);
+  if (stage.resolution != net->current_resolution() && writer) {
+    spdlog::info("progressive training: growing to {} px at iteration {}", stage.resolution, info.iteration);
+  }
+  net->SetStage(stage.resolution, stage.alpha);
+  if (options.warmup_steps > 0 && info.iteration <= options.warmup_steps) {
+    SetLearningRate(optimizer, rate_max * std::min(1.0, (info.iteration + 1.0) / options.warmup_steps));
+  }
+}
+
+// The gradients scaled back from the loss scale and clipped to `max_norm` (0: not
+// clipped); returns their norm before clipping (non-finite after an overflow).
+double UnscaleAndClip(model::FaceAutoencoder& net, double loss_scale, double max_norm) {
+  if (loss_scale != 1.0) {
+    for (auto& p : net->parameters()) {
+      if (p.grad().defined()) p.grad().div_(loss_scale);
+    }
+  }
+  return torch::nn::utils::clip_grad_norm_(net->parameters(),
+                                           max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity());
+}
+
+// A checkpoint (rank 0), then the quality watch's measurement and, when due, a preview.
+void SaveAndRecord(const TrainOptions& options, const std::vector<FaceSet>& faces, model::FaceAutoencoder& net,
+                   torch::optim::Adam& optimizer, model::FaceAutoencoder& average, model::ModelInfo& info,
+                   RunRecorder& recorder, bool final_save) {
+  model::SaveCheckpoint(options.model_dir, net, &optimizer, info, options.keep_backups, average ? &average : nullptr);
+  if (average) average->SetStage(net->current_resolution(), net->current_alpha());
+  model::FaceAutoencoder& drawing = average ? average : net;
+  recorder.MeasureQuality(drawing, info.iteration);
+  if (final_save || (options.preview_every > 0 && info.iteration % options.preview_every == 0)) {
+    recorder.WritePreview(info.iteration, PreviewGrid(drawing, faces, 4));
+  }
+}
+
 }  // namespace
 
 TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces) {
@@ -428,8 +586,6 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   // Data parallel: rank 0 alone owns the model folder; the others train beside it.
   ProcessGroup group = options.distributed.launched ? ProcessGroup(options.distributed, device) : ProcessGroup();
   const bool writer = group.rank() == 0;
-  std::vector<std::string> names;
-  for (const FaceSet& set : faces) names.push_back(set.identity);
 
   // Create or resume.
   if (writer) core::EnsureDirectory(options.model_dir);
@@ -449,17 +605,8 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     averager.emplace(net, average, options.average_decay);
   }
   TrainReport report;
-  if (resume) {
-    const model::LoadedFrom from = model::LoadCheckpoint(options.model_dir, net, &optimizer, info,
-                                                         model::LoadWeights::kLive, average ? &average : nullptr);
-    net->to(device);
-    if (averager && !from.has_average) averager->Reset();
-    report.resumed = true;
-    spdlog::info("{}: resuming at iteration {}{}", options.model_dir.string(), from.iteration,
-                 from.backup ? " (from a backup)" : "");
-  } else if (averager) {
-    averager->Reset();
-  }
+  report.resumed = resume;
+  LoadOrStart(options.model_dir, resume, net, optimizer, info, average, averager, device);
   if (writer) model::RemoveSaveLeftovers(options.model_dir, info);  // of runs killed while saving
   // Every rank starts from rank 0's weights, optimiser state and step.
   std::vector<int64_t> shared_numbers = {info.iteration, info.stage_iterations};
@@ -471,24 +618,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     spdlog::info("data parallel on {} ranks ({}): batch {} per identity on each rank, {} per identity in all",
                  group.size(), group.backend(), batch, batch * group.size());
   }
-  model::FaceAutoencoder& drawing = average ? average : net;  // previews
-
-  // The identity loss's frozen network and each identity's mean descriptor.
-  IdentityNet identity_net{nullptr};
-  torch::Tensor identity_means;  // identities x 128
-  if (options.identity_weight > 0) {
-    std::vector<torch::Tensor> means;
-    for (const FaceSet& set : faces) {
-      if (!set.descriptor) {
-        throw UsageError("--identity-weight needs every identity's descriptor, and identity '" + set.identity +
-                         "' has none (the face-recognition network was missing when its faces were read)");
-      }
-      means.push_back(torch::tensor(std::vector<float>(set.descriptor->begin(), set.descriptor->end())));
-    }
-    identity_means = torch::stack(means).to(device);
-    identity_net = LoadIdentityNet();
-    identity_net->to(device);
-  }
+  IdentityTargets identity = LoadIdentityTargets(options, faces, device);
   SetLearningRate(optimizer, rate);
   report.start_iteration = info.iteration;
   if (options.iterations > 0 && info.iteration >= options.iterations) {
@@ -500,194 +630,83 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
     return report;
   }
 
-  // What only rank 0 writes: loss.csv, previews, quality.csv.
-  const fs::path csv_path = options.model_dir / "loss.csv";
-  std::ofstream csv;
-  std::optional<QualityWatch> watch;
-  if (writer) {
-    core::TrimPartialLine(csv_path);  // a run killed while appending
-    const bool new_csv = !fs::exists(csv_path);
-    csv.open(csv_path, std::ios::app);
-    if (!csv) throw OutputError(csv_path, "cannot write loss history");
-    if (new_csv) {
-      csv << "iteration";
-      for (const auto& n : names) csv << ",loss_" << n;
-      csv << ",samples_per_second\n";
-    }
-    core::EnsureDirectory(options.model_dir / "previews");
-    watch.emplace(faces, options.model_dir / "quality.csv");
-  }
-
+  RunRecorder recorder(options.model_dir, faces, writer, options.iterations > 0 ? options.iterations - info.iteration : 0);
   core::StopSignals signals;  // Ctrl-C: finish the step, save, return
   Loader loader(faces, preset, info.stage_iterations, batch, options.augment, options.seed, info.iteration,
                 static_cast<int64_t>(group.rank()) * batch);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  const int64_t run_total = options.iterations > 0 ? options.iterations - info.iteration : 0;
-  core::Progress progress("train", run_total, "it");
-  std::vector<std::vector<double>> recent;  // last losses, for the report
-  int64_t samples = 0;                      // faces trained on, all ranks together
-  double rate_now_max = rate;  // the learning rate after warm-up, halved by non-finite steps
-  int bad_steps_in_a_row = 0;
-  double loss_scale = options.precision == model::Precision::kFp16 ? kInitialLossScale : 1.0;
-  int64_t good_scaled_steps = 0;
+  int64_t samples = 0;  // faces trained on, all ranks together
+  StepGuard guard(options.precision, rate);
   int64_t last_saved = info.iteration;
   int64_t nan_injected = 0;
-
-  auto WriteCharts = [&] {
-    cv::Mat chart = LossChart(ReadLossHistory(csv_path, names.size()), names);
-    if (watch->enabled()) cv::vconcat(chart, QualityChart(watch->History(), watch->directions()), chart);
-    WritePng(options.model_dir / "loss.png", chart);
-  };
-  auto save = [&](bool final_save) {
-    model::SaveCheckpoint(options.model_dir, net, &optimizer, info, options.keep_backups,
-                          average ? &average : nullptr);
-    last_saved = info.iteration;
-    csv.flush();
-    if (average) average->SetStage(net->current_resolution(), net->current_alpha());
-    if (watch->enabled()) watch->Measure(drawing, info.iteration);
-    if (final_save || (options.preview_every > 0 && info.iteration % options.preview_every == 0)) {
-      const cv::Mat grid = PreviewGrid(drawing, faces, 4);
-      char name[64];
-      std::snprintf(name, sizeof name, "preview-%08lld.png", static_cast<long long>(info.iteration));
-      WritePng(options.model_dir / "previews" / name, grid);
-      WritePng(options.model_dir / "preview.png", grid);
-      WriteCharts();
-    }
-  };
-  auto record = [&](const std::vector<double>& losses) {
-    if (report.first_loss.empty()) report.first_loss = losses;
-    recent.push_back(losses);
-    if (recent.size() > 20) recent.erase(recent.begin());
-    if (!writer) return;
-    const double rate_now = samples / std::max(1e-9, elapsed());
-    csv << info.iteration;
-    for (double l : losses) csv << "," << l;
-    csv << "," << rate_now << "\n";
-    csv.flush();  // the history is readable while training runs (plots, scripts, tests)
-    std::string status;
-    for (size_t i = 0; i < losses.size(); ++i) status += fmt::format("{} {:.4f} ", names[i], losses[i]);
-    progress.SetStatus(status + fmt::format("| {:.1f} faces/s", rate_now));
-    progress.Advance();
-  };
 
   net->train();
   while (options.iterations == 0 || info.iteration < options.iterations) {
     Batch data = loader.Next();
-    const model::Stage stage = model::StageAt(preset, info.iteration, info.stage_iterations);
-    if (stage.resolution != net->current_resolution() && writer) {
-      spdlog::info("progressive training: growing to {} px at iteration {}", stage.resolution, info.iteration);
-    }
-    net->SetStage(stage.resolution, stage.alpha);
-    if (options.warmup_steps > 0 && info.iteration <= options.warmup_steps) {
-      SetLearningRate(optimizer, rate_now_max * std::min(1.0, (info.iteration + 1.0) / options.warmup_steps));
-    }
-
+    SetStageAndRate(net, optimizer, preset, options, info, guard.rate_max(), writer);
     optimizer.zero_grad();
-    const std::optional<model::DetailWindow> window = DetailWindowAt(preset, options.seed, info.iteration);
-    std::vector<double> losses;
-    torch::Tensor total;
-    for (size_t i = 0; i < data.identities.size(); ++i) {
-      const IdentityBatch& b = data.identities[i];
-      const int other = static_cast<int>((i + 1) % data.identities.size());
-      const int64_t swapped_faces = std::min<int64_t>(kIdentityLossFaces, b.input.size(0));
-      model::Decoded out, swapped;
-      torch::Tensor visible;
-      {
-        model::AutocastScope amp(options.precision, device.type());
-        const torch::Tensor input = b.input.to(device);
-        const torch::Tensor code = net->Encode(input);
-        if (net->has_occlusion()) visible = net->VisibleFace(b.occluded_input.to(device));
-        out = window ? net->Decode(code, static_cast<int>(i), *window) : net->Decode(code, static_cast<int>(i));
-        if (identity_net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other);
-      }
-      torch::Tensor loss = ReconstructionLoss(out, b, window, net->input_resolution(), options.frequency_weight, device);
-      if (visible.defined()) loss = loss + OcclusionLoss(visible, b.input_mask.to(device));
-      if (identity_net) {
-        const torch::Tensor described =
-            identity_net->Describe(ChipsFromFaces(swapped.rgb.to(torch::kFloat32), info.coverage));
-        loss = loss + options.identity_weight * (described - identity_means[other]).norm(2, 1).mean();
-      }
-      losses.push_back(loss.item<double>());
-      total = total.defined() ? total + loss : loss;
-    }
+    StepLoss step = ForwardStep(net, data, DetailWindowAt(preset, options.seed, info.iteration), identity, options,
+                                info.coverage, device);
     if (options.nan_at >= 0 && info.iteration >= options.nan_at && nan_injected < options.nan_steps) {
       ++nan_injected;
-      total = total * std::numeric_limits<double>::quiet_NaN();  // tests: a fault injected on purpose
-      for (double& l : losses) l = std::numeric_limits<double>::quiet_NaN();
+      step.total = step.total * std::numeric_limits<double>::quiet_NaN();  // tests: a fault injected on purpose
+      for (double& l : step.per_identity) l = std::numeric_limits<double>::quiet_NaN();
     }
-    // fp16 gradients underflow unless the loss is scaled up first; they are scaled back
-    // before clipping and the step. Backward runs even on a non-finite loss: every rank
-    // takes part in the gradients' all-reduce, and the averaged gradient is then
-    // non-finite on all of them, so all skip the step together.
-    (loss_scale != 1.0 ? total * loss_scale : total).backward();
+    // Backward runs even on a non-finite loss: every rank takes part in the gradients'
+    // all-reduce, and the averaged gradient is then non-finite on all of them, so all
+    // skip the step together.
+    const double loss_scale = guard.loss_scale();
+    (loss_scale != 1.0 ? step.total * loss_scale : step.total).backward();
     group.AverageGradients();
     const StepAgreement agreed =
-        group.Agree(losses, core::StopSignals::requested(),
+        group.Agree(step.per_identity, core::StopSignals::requested(),
                     options.time_budget_seconds > 0 && elapsed() >= options.time_budget_seconds);
-    losses = agreed.losses;
-    if (loss_scale != 1.0) {
-      for (auto& p : net->parameters()) {
-        if (p.grad().defined()) p.grad().div_(loss_scale);
-      }
-    }
-    const double norm = torch::nn::utils::clip_grad_norm_(
-        net->parameters(), options.max_grad_norm > 0 ? options.max_grad_norm : std::numeric_limits<double>::infinity());
+    const std::vector<double>& losses = agreed.losses;
+    const double norm = UnscaleAndClip(net, loss_scale, options.max_grad_norm);
     const bool losses_finite = std::all_of(losses.begin(), losses.end(), [](double l) { return std::isfinite(l); });
 
-    if (losses_finite && !std::isfinite(norm) && loss_scale > 1.0) {
-      // An overflow of the scaled gradient, not a divergence: lower the scale and go on.
-      loss_scale /= 2;
-      good_scaled_steps = 0;
-      spdlog::debug("iteration {}: fp16 gradient overflow, loss scale now {:g}", info.iteration, loss_scale);
-    } else if (!losses_finite || !std::isfinite(norm)) {
-      // A non-finite loss or gradient is skipped, never stepped on (it would poison every weight).
-      ++report.skipped_steps;
-      if (++bad_steps_in_a_row >= kMaxBadSteps) {
-        progress.Finish();
-        if (writer) csv.flush();
-        if (!writer || fs::exists(options.model_dir / model::kWeightsFile)) {
-          throw DivergedError(options.model_dir, std::to_string(bad_steps_in_a_row) +
-                                                     " steps in a row had a non-finite loss or gradient at iteration " +
-                                                     std::to_string(info.iteration) + "; stopped, the last save (iteration " +
-                                                     std::to_string(last_saved) + ") is kept. Try a lower --lr");
+    switch (guard.Judge(losses_finite, norm)) {
+      case StepGuard::Verdict::kOverflow:
+        spdlog::debug("iteration {}: fp16 gradient overflow, loss scale now {:g}", info.iteration, guard.loss_scale());
+        break;
+      case StepGuard::Verdict::kDiverged:
+        ++report.skipped_steps;
+        recorder.Finish();
+        ThrowDiverged(options, writer, guard.bad_in_a_row(), info.iteration, last_saved);
+      case StepGuard::Verdict::kSkip:
+        ++report.skipped_steps;
+        SetLearningRate(optimizer, guard.rate_max());
+        spdlog::warn("iteration {}: non-finite loss or gradient, step skipped; learning rate now {:.3g}", info.iteration,
+                     guard.rate_max());
+        break;
+      case StepGuard::Verdict::kStep:
+        optimizer.step();
+        ++info.iteration;
+        if (averager) averager->Update(info.iteration);
+        samples += batch * static_cast<int64_t>(faces.size()) * group.size();
+        recorder.Record(info.iteration, losses, samples / std::max(1e-9, elapsed()));
+        if (writer && info.iteration % options.save_every == 0) {
+          SaveAndRecord(options, faces, net, optimizer, average, info, recorder, false);
+          last_saved = info.iteration;
         }
-        throw DivergedError(options.model_dir, "training diverged before its first save (non-finite loss at iteration " +
-                                                   std::to_string(info.iteration) + "); nothing was saved. Try a lower --lr");
-      }
-      rate_now_max = std::max(rate / 16, rate_now_max * 0.5);
-      SetLearningRate(optimizer, rate_now_max);
-      spdlog::warn("iteration {}: non-finite loss or gradient, step skipped; learning rate now {:.3g}", info.iteration,
-                   rate_now_max);
-    } else {
-      bad_steps_in_a_row = 0;
-      if (loss_scale != 1.0 && ++good_scaled_steps % kLossScaleGrowthSteps == 0) loss_scale *= 2;
-      optimizer.step();
-      ++info.iteration;
-      if (averager) averager->Update(info.iteration);
-      samples += batch * static_cast<int64_t>(faces.size()) * group.size();
-      record(losses);
-      if (writer && info.iteration % options.save_every == 0) save(false);
+        break;
     }
     if (agreed.stop()) {
       report.interrupted = agreed.stop_signal;
       break;
     }
   }
-  progress.Finish();
+  recorder.Finish();
   const double train_seconds = elapsed();
   report.samples_per_second = samples / std::max(1e-9, train_seconds);  // training only, not the final save
   LogGroupSummary(group, net, train_seconds);
   report.end_iteration = info.iteration;
-  if (!recent.empty()) {
-    report.last_loss.assign(recent.front().size(), 0.0);
-    for (const auto& row : recent) {
-      for (size_t i = 0; i < row.size(); ++i) report.last_loss[i] += row[i] / static_cast<double>(recent.size());
-    }
-  }
+  report.first_loss = recorder.first_loss();
+  report.last_loss = recorder.RecentLoss();
   if (!writer) return report;
   if (report.interrupted) spdlog::warn("stop requested: saving at iteration {}", info.iteration);
-  save(true);
+  SaveAndRecord(options, faces, net, optimizer, average, info, recorder, true);
   spdlog::info("{}: saved at iteration {} ({:.1f} faces/s)", options.model_dir.string(), info.iteration,
                report.samples_per_second);
   return report;
