@@ -69,6 +69,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
       cv::warpAffine(coverages[i], covered, aligned[i].to_crop, side, cv::INTER_LINEAR);
       hull = FaceHullMask(aligned[i].crop_points, side);
       cv::resize(drawn[i].mask, mask, side, 0, 0, cv::INTER_LINEAR);
+      if (!drawn[i].mask_outlines_face) pipeline::TrustHullEdge(mask, aligned[i].crop_points);  // as convert does
       const cv::Mat visible = hull & (covered < 0.5f);
       const cv::Mat kept = hull & (mask >= 0.5f);
       const double united = cv::countNonZero(visible | kept);

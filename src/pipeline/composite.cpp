@@ -24,6 +24,17 @@ void CompositeOptions::Check() const {
   }
 }
 
+void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points) {
+  std::vector<cv::Point> pixels, hull;
+  for (const cv::Point2f& p : crop_points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
+  cv::convexHull(pixels, hull);
+  cv::Mat inside = cv::Mat::zeros(mask.size(), CV_8UC1), core;
+  cv::fillConvexPoly(inside, hull, cv::Scalar(255));
+  const int band = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
+  cv::erode(inside, core, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
+  mask.setTo(cv::Scalar(1.0), inside & ~core);
+}
+
 FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
 
 CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face_in_frame,
@@ -34,6 +45,10 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   if (face.cols != side) cv::resize(face, face, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
   cv::Mat learned = swapped.mask;
   if (!learned.empty() && learned.cols != side) cv::resize(learned, learned, cv::Size(side, side));
+  if (!learned.empty() && o.mask != MaskSource::kLandmarks && !swapped.mask_outlines_face) {
+    if (learned.data == swapped.mask.data) learned = learned.clone();
+    TrustHullEdge(learned, aligned.crop_points);
+  }
 
   // Colour statistics are taken in crop space, over the landmark hull.
   std::vector<cv::Point2f> crop_points(aligned.crop_points.begin(), aligned.crop_points.end());

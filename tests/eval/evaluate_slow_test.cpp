@@ -190,7 +190,9 @@ TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
 
 // The occlusion figures' known answers on real faces: an oracle mask (where the renderer's
 // face differs from the unoccluded face) scores IoU ~1 and keeps the occluder; drawing over
-// the whole crop loses the occluder; drawing nothing keeps it but finds no face.
+// the whole crop loses the occluder; drawing nothing keeps it but finds no face. (All three
+// are occlusion-only masks, so the hull's edge band, pipeline::TrustHullEdge, says "face"
+// in each: it costs the oracle what crosses that band.)
 TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   const Faces faces = LoadFixtureFaces();
@@ -230,7 +232,8 @@ TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   EXPECT_NEAR(everywhere.hull_iou, everywhere.iou, 1e-9);  // reported as the baseline
   EXPECT_NEAR(oracle.hull_iou, everywhere.iou, 1e-9);      // whatever the mask
   EXPECT_LT(everywhere.psnr, 20.0);
-  EXPECT_LT(nothing.iou, 0.05);
+  EXPECT_LT(nothing.iou, 0.1);  // the band alone
+  EXPECT_GT(nothing.iou, 0.02);
   EXPECT_GT(nothing.psnr, 40.0);
   EXPECT_FALSE(oracle.sheet.empty());
 }

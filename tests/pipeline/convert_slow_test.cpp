@@ -288,12 +288,15 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
                                        {static_cast<int>(std::lround(defaults.mask_erode * width)),
                                         static_cast<int>(std::lround(defaults.mask_feather * width))})
                            .mul(covered);
-  // --mask both: blend inside the hull and the occlusion network's mask, then give what
-  // covers the face (hull, not mask) its own pixels back.
+  // --mask both: blend inside the hull and the occlusion network's mask (which says "face"
+  // along the hull's edge), then give what covers the face (hull, not mask) its own pixels
+  // back.
   cv::Mat mask = hull, keep;
   if (!swapped.mask.empty()) {
-    cv::Mat learned;
-    cv::warpAffine(swapped.mask, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+    cv::Mat in_crop, learned;
+    cv::resize(swapped.mask, in_crop, cv::Size(side, side));
+    if (!swapped.mask_outlines_face) pipeline::TrustHullEdge(in_crop, aligned.crop_points);
+    cv::warpAffine(in_crop, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                    cv::Scalar(0));
     keep = 1.0 - hull.mul(1.0 - learned);
     mask = cv::min(hull, learned);
