@@ -24,15 +24,16 @@ void CompositeOptions::Check() const {
   }
 }
 
-void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points) {
-  std::vector<cv::Point> pixels, hull;
-  for (const cv::Point2f& p : crop_points) pixels.emplace_back(cvRound(p.x), cvRound(p.y));
-  cv::convexHull(pixels, hull);
-  cv::Mat inside = cv::Mat::zeros(mask.size(), CV_8UC1), core;
-  cv::fillConvexPoly(inside, hull, cv::Scalar(255));
-  const int band = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
-  cv::erode(inside, core, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
-  mask.setTo(cv::Scalar(1.0), inside & ~core);
+void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core) {
+  const std::vector<cv::Point2f> points(crop_points.begin(), crop_points.end());
+  blend::MaskOptions eroded;
+  eroded.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
+  inside.create(mask.size(), CV_32FC1);
+  core.create(mask.size(), CV_32FC1);
+  blend::HullMaskInto(points, {}, inside);
+  blend::HullMaskInto(points, eroded, core);
+  cv::subtract(inside, core, inside);  // 1 on the band, 0 elsewhere
+  cv::max(mask, inside, mask);
 }
 
 FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
@@ -47,7 +48,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   if (!learned.empty() && learned.cols != side) cv::resize(learned, learned, cv::Size(side, side));
   if (!learned.empty() && o.mask != MaskSource::kLandmarks && !swapped.mask_outlines_face) {
     if (learned.data == swapped.mask.data) learned = learned.clone();
-    TrustHullEdge(learned, aligned.crop_points);
+    TrustHullEdge(learned, aligned.crop_points, hull_inside_, hull_core_);
   }
 
   // Colour statistics are taken in crop space, over the landmark hull.

@@ -293,9 +293,9 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
   // back.
   cv::Mat mask = hull, keep;
   if (!swapped.mask.empty()) {
-    cv::Mat in_crop, learned;
+    cv::Mat in_crop, learned, inside, core;
     cv::resize(swapped.mask, in_crop, cv::Size(side, side));
-    if (!swapped.mask_outlines_face) pipeline::TrustHullEdge(in_crop, aligned.crop_points);
+    if (!swapped.mask_outlines_face) pipeline::TrustHullEdge(in_crop, aligned.crop_points, inside, core);
     cv::warpAffine(in_crop, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                    cv::Scalar(0));
     keep = 1.0 - hull.mul(1.0 - learned);

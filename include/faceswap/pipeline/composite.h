@@ -34,9 +34,10 @@ struct CompositeOptions {
 // 0.832 with that ring, below the hull alone (0.842 / 0.836), and is 0.846 / 0.852 with
 // this band; the occluders' dB did not change (19.5 / 20.6).
 // So within kHullEdgeBand of the crop's side inside the hull the mask says "face" (1).
-// `mask`: crop-sized, changed in place; `crop_points`: the landmarks in that crop.
+// `mask`: crop-sized, changed in place; `crop_points`: the landmarks in that crop;
+// `inside`, `core`: scratch buffers, reused from call to call.
 inline constexpr double kHullEdgeBand = 3.0 / 256;
-void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points);
+void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core);
 
 // Where a face went: the frame region that was rewritten and the blend mask over it
 // (CV_32FC1 in [0, 1], roi-sized). Empty when the face was too small or off-frame.
@@ -57,7 +58,8 @@ class FaceCompositor {
 
  private:
   CompositeOptions options_;
-  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_;  // grown as faces need, then reused
+  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_,
+      hull_inside_, hull_core_;  // grown as faces need, then reused
   blend::MultiBand multiband_;
 };
 
