@@ -31,6 +31,7 @@
 #include "faceswap/blend/color.h"
 #include "faceswap/blend/mask.h"
 #include "faceswap/core/error.h"
+#include "faceswap/core/file_util.h"
 #include "faceswap/core/log.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/detector.h"
@@ -286,7 +287,8 @@ int main(int argc, char** argv) {
     bench::TimingReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
-    fs::remove_all(work_dir);
+    std::error_code ignored;
+    core::RemoveTree(work_dir, ignored);
 
     if (markdown) {
       std::ofstream out(*markdown);
@@ -299,7 +301,8 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& error) {
-    fs::remove_all(work_dir);
+    std::error_code ignored;
+    core::RemoveTree(work_dir, ignored);
     std::fprintf(stderr, "micro_bench: %s\n", error.what());
     return 1;
   }

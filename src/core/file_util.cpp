@@ -1,6 +1,8 @@
 #include "faceswap/core/file_util.h"
 
 #include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -81,12 +83,47 @@ int RemoveTemporariesIf(const fs::path& dir, const std::function<bool(const std:
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const fs::path name = it->path().filename();
     std::error_code ignored;
-    if (IsTemporaryName(name) && wanted(name.string()) && fs::remove_all(it->path(), ignored) > 0) ++removed;
+    if (IsTemporaryName(name) && wanted(name.string()) && RemoveTree(it->path(), ignored) > 0) ++removed;
   }
   return removed;
 }
 
 }  // namespace
+
+namespace {
+
+// nftw's callback has no context argument: the walk runs on the calling thread.
+thread_local std::uintmax_t tree_removed = 0;
+thread_local int tree_error = 0;
+
+int RemoveTreeEntry(const char* path, const struct stat*, int, struct FTW*) {
+  if (::remove(path) == 0) {
+    ++tree_removed;
+  } else if (tree_error == 0) {
+    tree_error = errno;
+  }
+  return 0;  // go on: remove what can go, like remove_all
+}
+
+}  // namespace
+
+std::uintmax_t RemoveTree(const fs::path& path, std::error_code& ec) noexcept {
+  ec.clear();
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) {
+    if (errno != ENOENT) ec.assign(errno, std::generic_category());
+    return 0;
+  }
+  tree_removed = 0;
+  tree_error = 0;
+  if (!S_ISDIR(info.st_mode)) {
+    RemoveTreeEntry(path.c_str(), nullptr, 0, nullptr);
+  } else if (::nftw(path.c_str(), RemoveTreeEntry, 16, FTW_DEPTH | FTW_PHYS) != 0 && tree_error == 0) {
+    tree_error = errno;
+  }
+  if (tree_error != 0) ec.assign(tree_error, std::generic_category());
+  return tree_removed;
+}
 
 bool IsTemporaryName(const fs::path& name) { return std::regex_match(name.filename().string(), TemporaryForm()); }
 

@@ -74,7 +74,7 @@ std::vector<fs::path> WritePersonFolders(const fs::path& extract_dir, const face
   for (const auto& entry : fs::directory_iterator(extract_dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_directory() && name.rfind("person_", 0) == 0 && fs::exists(entry.path() / kMarker)) {
-      fs::remove_all(entry.path(), ec);
+      core::RemoveTree(entry.path(), ec);
       if (ec) throw OutputError(entry.path(), "cannot replace the person folder (" + ec.message() + ")");
     }
   }

@@ -56,7 +56,7 @@ ImageFolderWriter::ImageFolderWriter(const fs::path& output, const MediaInfo& so
 ImageFolderWriter::~ImageFolderWriter() {
   if (committed_) return;
   std::error_code ignored;
-  fs::remove_all(temporary_folder_, ignored);
+  core::RemoveTree(temporary_folder_, ignored);
 }
 
 void ImageFolderWriter::OpenEncoder(int frame_width, int frame_height) {

@@ -1,8 +1,11 @@
 #include "test_support.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,8 @@
 #include <sstream>
 #include <mutex>
 #include <vector>
+
+#include "faceswap/core/file_util.h"
 
 namespace fs = std::filesystem;
 
@@ -53,12 +58,13 @@ fs::path MakeTempDir(const std::string& name) {
     std::atexit([] {
       if (const char* keep = std::getenv("FACESWAP_KEEP_TEST_FILES"); keep && *keep) return;  // to look at them
       std::error_code ignored;
-      fs::remove_all(fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid())), ignored);
+      core::RemoveTree(fs::temp_directory_path() / ("faceswap-tests-" + std::to_string(getpid())), ignored);
     });
     return base;
   }();
   const fs::path dir = root / name;
-  fs::remove_all(dir);
+  std::error_code ignored;
+  core::RemoveTree(dir, ignored);
   fs::create_directories(dir);
   return dir;
 }
@@ -77,6 +83,18 @@ CommandResult RunCommand(const std::string& command_line) {
 }
 
 fs::path FaceswapBinary() { return FACESWAP_BINARY; }
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
 
 bool HaveProgram(const std::string& name) {
   return RunCommand("command -v " + name + " >/dev/null").exit_code == 0;
@@ -102,9 +120,10 @@ fs::path CachedArtifact(const std::string& name, const std::function<void(const 
   std::string existing;
   std::getline(stamp_in, existing);
   if (existing == stamp && fs::is_directory(dir)) return dir;
-  fs::remove_all(dir);
+  std::error_code ignored;
+  core::RemoveTree(dir, ignored);
   const fs::path tmp = root / (name + ".building");
-  fs::remove_all(tmp);
+  core::RemoveTree(tmp, ignored);
   fs::create_directories(tmp);
   build(tmp);
   fs::rename(tmp, dir);

@@ -42,6 +42,9 @@ CommandResult RunCommand(const std::string& command_line);
 // The built faceswap binary.
 std::filesystem::path FaceswapBinary();
 
+// A loopback port nobody listens on right now (for a rank 0 that hosts the store itself).
+int FreePort();
+
 // True when a program is on PATH (e.g. "ffmpeg", "ffprobe").
 bool HaveProgram(const std::string& name);
 

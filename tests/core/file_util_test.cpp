@@ -123,6 +123,27 @@ TEST(FileUtil, TemporaryNamesAreRecognisedAndStaleOnesRemoved) {
   EXPECT_EQ(left, (std::vector<std::string>{"keep.txt", "out.mp4"}));
 }
 
+// What remove_all's error_code form does: files, nested folders, links removed (not what
+// they point to), a count of the entries, and no error for a path that is not there.
+TEST(FileUtil, RemoveTreeRemovesFoldersAndLinksButNotWhatTheyPointTo) {
+  const fs::path dir = test::MakeTempDir("remove_tree");
+  const fs::path tree = dir / "tree", outside = dir / "outside";
+  fs::create_directories(tree / "a" / "b");
+  fs::create_directories(outside);
+  std::ofstream(tree / "top.txt") << "x";
+  std::ofstream(tree / "a" / "b" / "deep.txt") << "y";
+  std::ofstream(outside / "kept.txt") << "z";
+  fs::create_directory_symlink(outside, tree / "a" / "link");
+  std::error_code ec;
+  EXPECT_EQ(RemoveTree(tree, ec), 6u);  // tree, top.txt, a, b, deep.txt, link
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_FALSE(fs::exists(tree));
+  EXPECT_TRUE(fs::exists(outside / "kept.txt"));
+  EXPECT_EQ(RemoveTree(outside / "kept.txt", ec), 1u);
+  EXPECT_EQ(RemoveTree(tree, ec), 0u);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 TEST(FileUtil, RequireExistsNamesTheMissingPath) {
   try {
     RequireExists("/no/such/clip.mp4");

@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "faceswap/core/file_util.h"
 #include "faceswap/face/detector.h"
 #include "faceswap/face/model_files.h"
 #include "faceswap/video/reader.h"
@@ -103,7 +104,8 @@ TEST(LandmarkPredictor, RefusesFilesThatAreNotAShapePredictor) {
     dlib::serialize(shape, out);
   }
   EXPECT_ANY_THROW(predictor.Load(dir / "truncated.dat"));
-  fs::remove_all(dir);
+  std::error_code ignored;
+  core::RemoveTree(dir, ignored);
 }
 
 }  // namespace

@@ -2,12 +2,9 @@
 // Gloo, on the faces of the shared clips (label slow). Each run is a few lite steps of a
 // small batch, fp32 and without the weight average, so that the runs compare exactly.
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,19 +144,6 @@ std::string ReadText(const fs::path& file) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// A loopback port nobody listens on right now, for a rank 0 that hosts the store itself.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // --nproc 2 with batch b, then one rank with batch 2b on the same faces: the same samples
 // and augmentations (drawn by their place in the global batch), so the curves differ only
 // by the order of floating-point sums; and the ranks' weights are bitwise equal.
@@ -248,7 +232,7 @@ TEST(DistributedSlow, TorchrunStyleRanksStopTogetherOnSigtermAndExitNineWhenOneI
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   const fs::path dir = test::MakeTempDir("dist_lost");
   auto start_ranks = [&](Reaper& reaper, const std::string& name, int save_every, int timeout) {
-    const std::string port = std::to_string(FreePort());
+    const std::string port = std::to_string(test::FreePort());
     // As torchrun does: one thread per rank through OMP_NUM_THREADS, no --threads.
     std::vector<std::string> args = TrainArguments(dir, 0, 2, 0, save_every);
     args.insert(args.end(), {"--rank-timeout", std::to_string(timeout) + "s"});

@@ -1,8 +1,10 @@
 #pragma once
 // Small filesystem helpers shared by modules that write user data.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace faceswap::core {
 
@@ -15,6 +17,14 @@ void CommitFile(const std::filesystem::path& tmp, const std::filesystem::path& f
 
 // Writes `contents` to `path` through a temporary file and rename.
 void WriteFileAtomically(const std::filesystem::path& path, const std::string& contents);
+
+// std::filesystem::remove_all's error_code form: removes a file, or a folder and all it
+// holds, without following links; returns how many entries went (0 when nothing was there)
+// and sets `ec` from the first entry that could not go. Use it instead of remove_all:
+// PyTorch's wheels export their own static copy of std::filesystem from libtorch (pytorch
+// issue 133437), which every program linking that LibTorch binds to, and its remove_all
+// crashed, a call through a null pointer (PyTorch 2.11, on the lent GPU machine).
+std::uintmax_t RemoveTree(const std::filesystem::path& path, std::error_code& ec) noexcept;
 
 // True for a name TemporaryPathFor made ("out.tmp-123-0.mp4"), for any pid and counter.
 bool IsTemporaryName(const std::filesystem::path& name);
