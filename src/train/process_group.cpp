@@ -5,11 +5,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/Work.hpp>
-#ifdef USE_C10D_GLOO
+#ifdef FACESWAP_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #include <torch/version.h>
-#ifdef USE_C10D_NCCL
+#ifdef FACESWAP_HAVE_NCCL
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -62,7 +62,7 @@ bool IsLoopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
-#ifdef USE_C10D_GLOO
+#ifdef FACESWAP_HAVE_GLOO
 // Gloo binds to GLOO_SOCKET_IFNAME's interfaces when set (as in PyTorch), to the loopback
 // for a job on one machine, else to the address this host's name resolves to.
 std::vector<std::shared_ptr<::gloo::transport::Device>> GlooDevices(const std::string& master_addr) {
@@ -265,7 +265,7 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
   const auto timeout = Milliseconds(options.timeout_seconds);
   JoinStep(options, std::string("cannot set up ") + (device.is_cuda() ? "NCCL" : "Gloo"), [&] {
     if (device.is_cuda()) {
-#ifdef USE_C10D_NCCL
+#ifdef FACESWAP_HAVE_NCCL
       // One GPU per rank: the LOCAL_RANK-th of those visible (a Slurm task may see only
       // its own, as GPU 0). Two ranks on one GPU are refused by NCCL itself.
       const int gpus = static_cast<int>(torch::cuda::device_count());
@@ -286,7 +286,7 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options, torch::Device devi
                         "when it was configured: set NCCL_ROOT)");
 #endif
     } else {
-#ifdef USE_C10D_GLOO
+#ifdef FACESWAP_HAVE_GLOO
       auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
       gloo->devices = GlooDevices(options.master_addr);
       g.backend = c10::make_intrusive<c10d::ProcessGroupGloo>(group_store, options.rank, options.world_size, gloo);

@@ -84,10 +84,12 @@ cv::RNG SampleRng(uint64_t seed, int64_t iteration, size_t identity, int64_t sam
 // Augments batches on its own thread, one iteration ahead of the optimiser.
 class Loader {
  public:
-  // `first_sample`: this rank's first place in the global batch (rank * batch).
+  // `first_sample`: this rank's first place in the global batch (rank * batch). `workers`:
+  // threads that augment a batch's samples together (1: this loader thread alone).
   Loader(const std::vector<FaceSet>& faces, const model::Preset& preset, int64_t stage_iterations, int batch,
-         const AugmentOptions& augment, uint64_t seed, int64_t first_iteration, int64_t first_sample)
-      : faces_(faces), preset_(preset), stage_iterations_(stage_iterations), batch_(batch), augment_(augment),
+         const AugmentOptions& augment, uint64_t seed, int64_t first_iteration, int64_t first_sample, int workers)
+      : faces_(faces), preset_(preset), stage_iterations_(stage_iterations), batch_(batch), workers_(workers),
+        augment_(augment),
         without_occluders_(WithoutOccluders(augment)),
         seed_(seed), first_sample_(first_sample), next_(first_iteration), queue_(2) {
     thread_ = std::thread([this] { Run(); });
@@ -112,13 +114,26 @@ class Loader {
         for (size_t id = 0; id < faces_.size(); ++id) {
           const FaceSet& set = faces_[id];
           std::vector<cv::Mat> inputs, targets, weights, masks, occluded_inputs, input_masks;
+          std::vector<TrainingPair> pairs(static_cast<size_t>(batch_));
+          auto make_pairs = [&](const cv::Range& range) {
+            for (int i = range.start; i < range.end; ++i) {
+              cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
+              const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
+              const bool for_occlusion = ForOcclusion(first_sample_ + i);
+              pairs[static_cast<size_t>(i)] =
+                  MakePair(face, batch.resolution, for_occlusion ? augment_ : without_occluders_, rng, true,
+                           preset_.EncoderSide(batch.resolution), for_occlusion ? OccluderTexture(id, rng) : cv::Mat());
+            }
+          };
+          // Each sample has its own random stream: the pairs are the same on any number of workers.
+          if (workers_ > 1) {
+            cv::parallel_for_(cv::Range(0, batch_), make_pairs, workers_);
+          } else {
+            make_pairs(cv::Range(0, batch_));
+          }
           for (int i = 0; i < batch_; ++i) {
-            cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
-            const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
             const bool for_occlusion = ForOcclusion(first_sample_ + i);
-            TrainingPair pair = MakePair(face, batch.resolution, for_occlusion ? augment_ : without_occluders_, rng, true,
-                                         preset_.EncoderSide(batch.resolution),
-                                         for_occlusion ? OccluderTexture(id, rng) : cv::Mat());
+            TrainingPair& pair = pairs[static_cast<size_t>(i)];
             inputs.push_back(std::move(pair.input));
             targets.push_back(std::move(pair.target));
             weights.push_back(std::move(pair.weight));
@@ -174,6 +189,7 @@ class Loader {
   const model::Preset& preset_;
   int64_t stage_iterations_;
   int batch_;
+  int workers_;
   AugmentOptions augment_;
   AugmentOptions without_occluders_;  // for the faces the occlusion network does not see
   uint64_t seed_;
@@ -277,7 +293,11 @@ torch::Tensor ReconstructionLoss(const model::Decoded& out, const IdentityBatch&
 // The occlusion network's loss: binary cross-entropy against the visible face (soft at
 // the occluders' and the hull's edges), in float32.
 torch::Tensor OcclusionLoss(const torch::Tensor& visible, const torch::Tensor& target) {
-  return torch::nn::functional::binary_cross_entropy(visible.to(torch::kFloat32).clamp(1e-6, 1 - 1e-6), target);
+  // The target too: its soft edges come from 8-bit masks and blurs, and CUDA's
+  // binary_cross_entropy stops the process (a device-side assert) on a value past 0 or 1;
+  // the CPU's does not check (seen on the GPU machine at convert's first default train).
+  return torch::nn::functional::binary_cross_entropy(visible.to(torch::kFloat32).clamp(1e-6, 1 - 1e-6),
+                                                     target.to(torch::kFloat32).clamp(0, 1));
 }
 
 void SetLearningRate(torch::optim::Adam& optimizer, double rate) {
@@ -525,6 +545,15 @@ void LoadOrStart(const fs::path& model_dir, bool resume, model::FaceAutoencoder&
   const model::LoadedFrom from =
       model::LoadCheckpoint(model_dir, net, &optimizer, info, model::LoadWeights::kLive, average ? &average : nullptr);
   net->to(device);
+  if (average) average->to(device);
+  // The checkpoint is read onto the CPU; Adam's moments must follow the weights (on a GPU,
+  // the first step after a resume would otherwise mix devices).
+  for (auto& entry : optimizer.state()) {
+    auto& state = static_cast<torch::optim::AdamParamState&>(*entry.second);
+    state.exp_avg(state.exp_avg().to(device));
+    state.exp_avg_sq(state.exp_avg_sq().to(device));
+    if (state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(state.max_exp_avg_sq().to(device));
+  }
   if (averager && !from.has_average) averager->Reset();
   spdlog::info("{}: resuming at iteration {}{}", model_dir.string(), from.iteration, from.backup ? " (from a backup)" : "");
 }
@@ -569,7 +598,9 @@ void SaveAndRecord(const TrainOptions& options, const std::vector<FaceSet>& face
 
 }  // namespace
 
-TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces) {
+namespace {
+
+TrainReport TrainOnDevice(const TrainOptions& options, const std::vector<FaceSet>& faces) {
   options.Check();
   if (faces.size() < 2) throw UsageError("training needs faces of at least two identities");
   for (const FaceSet& set : faces) {
@@ -578,7 +609,7 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   const model::Preset& preset = model::GetPreset(options.preset);
   const int batch = options.batch_size > 0 ? options.batch_size : preset.default_batch;
   const double rate = options.learning_rate > 0 ? options.learning_rate : preset.default_learning_rate;
-  model::SetCpuThreads(options.threads);
+  const int cpu_threads = model::SetCpuThreads(options.threads);
   const model::DeviceKind device_kind = model::ResolveDevice(options.device);
   const torch::Device device = device_kind == model::DeviceKind::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   model::CheckPrecision(options.precision, device_kind);
@@ -633,8 +664,10 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
 
   RunRecorder recorder(options.model_dir, faces, writer, options.iterations > 0 ? options.iterations - info.iteration : 0);
   core::StopSignals signals;  // Ctrl-C: finish the step, save, return
+  // On a GPU the step is quicker than one thread's augmentation: the CPU threads augment
+  // together. On a CPU they run the step, and the loader keeps one thread beside it.
   Loader loader(faces, preset, info.stage_iterations, batch, options.augment, options.seed, info.iteration,
-                static_cast<int64_t>(group.rank()) * batch);
+                static_cast<int64_t>(group.rank()) * batch, device.is_cuda() ? cpu_threads : 1);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   int64_t samples = 0;  // faces trained on, all ranks together
@@ -711,6 +744,24 @@ TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces
   spdlog::info("{}: saved at iteration {} ({:.1f} faces/s)", options.model_dir.string(), info.iteration,
                report.samples_per_second);
   return report;
+}
+
+}  // namespace
+
+TrainReport Train(const TrainOptions& options, const std::vector<FaceSet>& faces) {
+  try {
+    return TrainOnDevice(options, faces);
+  } catch (const c10::Error& e) {
+    // The model folder holds the last save: nothing written half. LibTorch's message is
+    // many lines of allocator figures; its first line says how much was asked for. (Its
+    // caching allocator throws OutOfMemoryError; without the cache, a plain CUDA error.)
+    const std::string what = e.what();
+    if (!dynamic_cast<const c10::OutOfMemoryError*>(&e) && what.find("out of memory") == std::string::npos) throw;
+    const int batch = options.batch_size > 0 ? options.batch_size : model::GetPreset(options.preset).default_batch;
+    throw DeviceError("out of GPU memory training preset '" + options.preset + "' at --batch " +
+                      std::to_string(batch) + " (" + what.substr(0, what.find('\n')) + "): try --batch " +
+                      std::to_string(std::max(1, batch / 2)) + " or a smaller --preset");
+  }
 }
 
 }  // namespace faceswap::train
