@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Reference training step in PyTorch's Python API, for scripts/bench_train.sh.
 
-The same networks (presets lite, original, hd at full resolution), the same data path
+The same networks (presets lite, lite128, original, hd at full resolution), the same data path
 (augmentation with OpenCV on a loader thread: similarity transform, flip, Lab jitter,
 random grid warp) and the same loss (weighted L1 + DSSIM) as faceswap's C++ trainer, so
 that samples/s of both can be compared on the same machine in the same run.
 
 Usage: bench/train_step.py PRESET FACES_A FACES_B --seconds S [--threads N]
-FACES_* are `faceswap extract` output folders (alignments.json + crops).
+         [--device cpu|cuda] [--precision fp32|bf16] [--batch B]
+FACES_* are `faceswap extract` output folders (alignments.json + crops). bf16 autocasts the
+forward pass and keeps the loss in float32, as the C++ trainer does. The JSON line also
+gives flops_per_sample: the step's matrix and convolution FLOPs (forward and backward,
+counted by torch.utils.flop_counter where this PyTorch has it) per face.
 """
 import argparse
 import json
@@ -129,8 +133,9 @@ class HdDecoder(nn.Module):
 def build(preset):
     if preset == "hd":
         return HdEncoder(), [HdDecoder(), HdDecoder()], 128, 8
-    spec = SPECS[preset]
-    return ClassicEncoder(spec, 64), [ClassicDecoder(spec), ClassicDecoder(spec)], 64, 16
+    side = 128 if preset == "lite128" else 64
+    spec = SPECS[preset.replace("128", "")]
+    return ClassicEncoder(spec, side), [ClassicDecoder(spec), ClassicDecoder(spec)], side, 16
 
 
 def gaussian_window(channels):
@@ -239,45 +244,73 @@ def loader(sets, side, batch, q, stop):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("preset", choices=["lite", "original", "hd"])
+    ap.add_argument("preset", choices=["lite", "lite128", "original", "hd"])
     ap.add_argument("faces_a")
     ap.add_argument("faces_b")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    ap.add_argument("--batch", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    device = torch.device(args.device)
     encoder, decoders, side, batch = build(args.preset)
+    batch = args.batch or batch
+    encoder.to(device)
+    for d in decoders:
+        d.to(device)
     params = list(encoder.parameters()) + [p for d in decoders for p in d.parameters()]
     opt = torch.optim.Adam(params, lr=1e-4, betas=(0.5, 0.999))
-    window = gaussian_window(3)
+    window = tuple(w.to(device) for w in gaussian_window(3))
+    amp = args.precision == "bf16"
     sets = [load_faces(args.faces_a), load_faces(args.faces_b)]
     q, stop = queue.Queue(maxsize=2), threading.Event()
     thread = threading.Thread(target=loader, args=(sets, side, batch, q, stop), daemon=True)
     thread.start()
-    steps, samples, start = 0, 0, None
-    while True:
-        data = q.get()
+    def step(data):
         opt.zero_grad()
         total = 0
         for i, (inp, target, weight, hull) in enumerate(data):
-            out = decoders[i](encoder(inp))
+            inp, target, weight, hull = (t.to(device, non_blocking=True) for t in (inp, target, weight, hull))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                out = decoders[i](encoder(inp))
             if isinstance(out, tuple):  # hd: learned mask, trained like the C++ trainer does
-                total = total + face_loss(out[0], target, weight, window) + 0.5 * (out[1] - hull).abs().mean()
+                face, mask = out[0].float(), out[1].float()
+                total = total + face_loss(face, target, weight, window) + 0.5 * (mask - hull).abs().mean()
             else:
-                total = total + face_loss(out, target, weight, window)
+                total = total + face_loss(out.float(), target, weight, window)
         total.backward()
         opt.step()
+
+    flops = 0
+    try:
+        from torch.utils.flop_counter import FlopCounterMode
+        counter = FlopCounterMode(display=False)
+        with counter:
+            step(q.get())
+        flops = counter.get_total_flops()
+    except ImportError:
+        pass
+    steps, samples, start = 0, 0, None
+    while True:
+        step(q.get())
         steps += 1
         if steps == 2:  # the first steps warm up allocators; time from here
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             start = time.perf_counter()
         elif steps > 2:
             samples += batch * 2
             if time.perf_counter() - start >= args.seconds:
                 break
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     stop.set()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"preset": args.preset, "steps": steps - 2, "samples_per_second": samples / elapsed}))
+    print(json.dumps({"preset": args.preset, "steps": steps - 2, "samples_per_second": samples / elapsed,
+                      "flops_per_sample": flops / (batch * 2)}))
 
 
 if __name__ == "__main__":
