@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   const train::TrainReport report = train::Train(options, faces);
   std::printf("{\"preset\": \"%s\", \"steps\": %lld, \"samples_per_second\": %.3f}\n", preset.c_str(),
               static_cast<long long>(report.end_iteration - report.start_iteration), report.samples_per_second);
+  std::fflush(stdout);  // the figure is out even if something fails after it
   core::RemoveTree(dir, ignored);
   return 0;
 }

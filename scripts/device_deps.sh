@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a lent GPU machine needs to build and test faceswap, for scripts/build_on_gpu.sh.
 #
-#   bash scripts/device_deps.sh          # fills .device/ (ignored by git), about 25 minutes once
+#   bash scripts/device_deps.sh          # fills .device/ (ignored by git), about 20 minutes once
 #   bash scripts/device_deps.sh --clean  # start over (sources and builds too)
 #
 # That machine has CUDA, a CUDA PyTorch (its LibTorch), CMake, Ninja and a C++ compiler, but
@@ -38,7 +38,6 @@ for tool in nasm xz cmake ninja; do
   command -v $tool >/dev/null || { echo "device_deps.sh: needs $tool (apt-get install nasm xz-utils cmake ninja-build)" >&2; exit 1; }
 done
 mkdir -p "$work/src" "$prefix/lib" "$prefix/include" "$prefix/bin" "$out"
-grep -qx '/.device/' "$repo/.git/info/exclude" 2>/dev/null || echo '/.device/' >> "$repo/.git/info/exclude"
 
 step() { echo "==> $* ($(date +%H:%M:%S))"; }
 done_stamp() { [[ -f $work/$1.done ]]; }
@@ -189,5 +188,18 @@ if [[ -x $bin && -d $samples/clips ]]; then
 else
   echo "device_deps.sh: no $bin or $samples/clips: build first (cmake --preset release ...) for testdata.tar" >&2
   exit 1
+fi
+# convert's landmark network, 63 MB as xz: more than one call carries beside the rest, so in
+# two parts (part00 with the build call, part01 with the next call to the still-warm
+# machine, which joins them: cat part00 part01 | xz -d).
+landmarks=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
+if [[ -f $landmarks && ! -f $out/landmarks.xz.part01 ]]; then
+  step "packing the landmark network in two parts"
+  xz -T"$jobs" -9 -c "$landmarks" | split -b 34000000 -d - "$out/landmarks.xz.part"
+fi
+# bench_gpu.sh convert's clip: person_b's first 10 s at 1080x1920 (a phone's portrait 1080p).
+if [[ ! -f $out/clip1080.mp4 ]] && command -v ffmpeg >/dev/null; then
+  ffmpeg -nostdin -v error -y -i "$samples/clips/person_b.mp4" -t 10 -vf scale=1080:1920:flags=lanczos \
+    -c:v libx264 -crf 20 -preset fast -c:a copy "$out/clip1080.mp4"
 fi
 du -sh "$out"/*
