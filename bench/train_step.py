@@ -307,8 +307,16 @@ def main():
                 break
     if device.type == "cuda":
         torch.cuda.synchronize()
-    stop.set()
     elapsed = time.perf_counter() - start
+    stop.set()
+    # Let the loader thread end before the interpreter does: killed inside OpenCV at exit,
+    # it aborted the process ("terminate called without an active exception", on the GPU).
+    while thread.is_alive():
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            pass
+        thread.join(0.05)
     print(json.dumps({"preset": args.preset, "steps": steps - 2, "samples_per_second": samples / elapsed,
                       "flops_per_sample": flops / (batch * 2)}))
 
