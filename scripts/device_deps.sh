@@ -8,8 +8,8 @@
 # none of our other libraries, no package access, and a call carries at most 64 MiB. Debian's
 # own OpenCV, FFmpeg and dlib bring a 470 MB closure (GDAL, Qt, SDL, codec2, x265...), so
 # this builds lean ones from Debian 12's source packages, with only what faceswap uses:
-#   FFmpeg 5.1    shared, every internal codec and format, libx264 (Debian's), no filters,
-#                 no autodetected system libraries
+#   FFmpeg 5.1    shared, every internal codec and format, libx264 (Debian's), zlib (PNG),
+#                 no filters, no other system libraries
 #   OpenCV 4.6    core imgproc imgcodecs (PNG, JPEG) photo calib3d features2d flann highgui
 #                 (no GUI backend: live's preview window is not for a headless GPU machine)
 #   dlib 19.24    shared, no BLAS (detection and landmarks run on the CPU there)
@@ -75,7 +75,7 @@ if ! done_stamp ffmpeg; then
   tar -xJf "$work"/src/ffmpeg_*.orig.tar.xz -C "$work/ffmpeg" --strip-components=1
   (cd "$work/ffmpeg" &&
     PKG_CONFIG_PATH=$prefix/lib/pkgconfig ./configure --prefix="$prefix" --enable-shared --disable-static \
-      --enable-gpl --enable-libx264 --disable-autodetect --disable-programs --disable-doc --disable-avfilter \
+      --enable-gpl --enable-libx264 --enable-zlib --disable-autodetect --disable-programs --disable-doc --disable-avfilter \
       --disable-postproc --disable-debug --enable-pic \
       --extra-cflags="-I$prefix/include" --extra-ldflags="-L$prefix/lib" > "$work/ffmpeg.log" 2>&1 &&
     make -j"$jobs" >> "$work/ffmpeg.log" 2>&1 && make install >> "$work/ffmpeg.log" 2>&1) \
