@@ -7,6 +7,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/video/reader.h"
+#include "network_files.h"
 #include "test_support.h"
 
 namespace faceswap::test {
@@ -106,6 +107,7 @@ TEST(Detector, DownscaledDetectionMatchesFullResolution) {
 }
 
 TEST(Detector, EmptyImageGivesNoFaces) {
+  FACESWAP_REQUIRE_NETWORK(face::ModelFile::kLandmarks68);
   EXPECT_TRUE(SharedDetector().Detect(cv::Mat()).empty());
   EXPECT_TRUE(SharedDetector().Detect(cv::Mat(480, 640, CV_8UC3, cv::Scalar(40, 80, 120))).empty());
 }
