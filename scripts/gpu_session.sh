@@ -16,6 +16,7 @@
 # reports (*.md, *.log, logs.tgz) to $OUT, at most 8 files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+[[ ${1:-} == first || ${1:-} == second ]] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 out=${OUT:?gpu_session.sh writes its reports to \$OUT}
 logs=$PWD/build-gpu/out
 keep=/tmp/faceswap-keep
