@@ -112,20 +112,9 @@ class Loader {
         batch.iteration = next_++;
         batch.resolution = model::StageAt(preset_, batch.iteration, stage_iterations_).resolution;
         for (size_t id = 0; id < faces_.size(); ++id) {
-          const FaceSet& set = faces_[id];
           std::vector<cv::Mat> inputs, targets, weights, masks, occluded_inputs, input_masks;
           std::vector<TrainingPair> pairs(static_cast<size_t>(batch_));
-          auto make_pairs = [&](const cv::Range& range) {
-            for (int i = range.start; i < range.end; ++i) {
-              cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
-              const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
-              const bool for_occlusion = ForOcclusion(first_sample_ + i);
-              pairs[static_cast<size_t>(i)] =
-                  MakePair(face, batch.resolution, for_occlusion ? augment_ : without_occluders_, rng, true,
-                           preset_.EncoderSide(batch.resolution), for_occlusion ? OccluderTexture(id, rng) : cv::Mat());
-            }
-          };
-          // Each sample has its own random stream: the pairs are the same on any number of workers.
+          const auto make_pairs = [&](const cv::Range& range) { MakePairs(batch, id, range, pairs); };
           if (workers_ > 1) {
             cv::parallel_for_(cv::Range(0, batch_), make_pairs, workers_);
           } else {
@@ -157,6 +146,20 @@ class Loader {
     } catch (const std::exception& e) {
       error_ = e.what();
       queue_.Stop();
+    }
+  }
+
+  // The training pairs of samples range.start..range.end-1 of identity `id` in `batch`, into
+  // pairs[i]. Each sample has its own random stream: the same pairs on any number of workers.
+  void MakePairs(const Batch& batch, size_t id, const cv::Range& range, std::vector<TrainingPair>& pairs) const {
+    const FaceSet& set = faces_[id];
+    for (int i = range.start; i < range.end; ++i) {
+      cv::RNG rng = SampleRng(seed_, batch.iteration, id, first_sample_ + i);
+      const FaceSample& face = set.faces[static_cast<size_t>(rng.uniform(0, static_cast<int>(set.faces.size())))];
+      const bool for_occlusion = ForOcclusion(first_sample_ + i);
+      pairs[static_cast<size_t>(i)] =
+          MakePair(face, batch.resolution, for_occlusion ? augment_ : without_occluders_, rng, true,
+                   preset_.EncoderSide(batch.resolution), for_occlusion ? OccluderTexture(id, rng) : cv::Mat());
     }
   }
 
@@ -293,9 +296,9 @@ torch::Tensor ReconstructionLoss(const model::Decoded& out, const IdentityBatch&
 // The occlusion network's loss: binary cross-entropy against the visible face (soft at
 // the occluders' and the hull's edges), in float32.
 torch::Tensor OcclusionLoss(const torch::Tensor& visible, const torch::Tensor& target) {
-  // The target too: its soft edges come from 8-bit masks and blurs, and CUDA's
-  // binary_cross_entropy stops the process (a device-side assert) on a value past 0 or 1;
-  // the CPU's does not check (seen on the GPU machine at convert's first default train).
+  // The target too: CUDA's binary_cross_entropy stops the process (a device-side assert) on
+  // a target outside [0, 1], and the default recipe's went outside it at its first step on
+  // the GPU machine; the CPU's does not check.
   return torch::nn::functional::binary_cross_entropy(visible.to(torch::kFloat32).clamp(1e-6, 1 - 1e-6),
                                                      target.to(torch::kFloat32).clamp(0, 1));
 }
