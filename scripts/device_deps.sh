@@ -40,6 +40,16 @@ done
 mkdir -p "$work/src" "$prefix/lib" "$prefix/include" "$prefix/bin" "$out"
 
 step() { echo "==> $* ($(date +%H:%M:%S))"; }
+# cmake_install NAME SOURCE_DIR CMAKE_ARGS...: configure (Ninja, Release, into the prefix),
+# build and install, logging to $work/NAME.log; stops the script on failure.
+cmake_install() {
+  local name=$1 source=$2
+  shift 2
+  { cmake -S "$source" -B "$work/$name-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" &&
+    cmake --build "$work/$name-build" -j"$jobs" && cmake --install "$work/$name-build"; } > "$work/$name.log" 2>&1 \
+    || { echo "device_deps.sh: $name build failed, see $work/$name.log" >&2; exit 1; }
+}
 done_stamp() { [[ -f $work/$1.done ]]; }
 mark() { touch "$work/$1.done"; }
 
@@ -93,16 +103,12 @@ if ! done_stamp opencv; then
            AVIF OPENVX VTK OPENGL CAROTENE; do
     off+=("-DWITH_$w=OFF")
   done
-  cmake -S "$work/opencv" -B "$work/opencv-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH='$ORIGIN' \
+  cmake_install opencv "$work/opencv" -DCMAKE_INSTALL_RPATH='$ORIGIN' \
     -DBUILD_LIST=core,imgproc,imgcodecs,photo,calib3d,features2d,flann,highgui \
     -DBUILD_SHARED_LIBS=ON -DBUILD_TESTS=OFF -DBUILD_PERF_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_DOCS=OFF \
     -DBUILD_opencv_apps=OFF -DBUILD_JAVA=OFF -DBUILD_opencv_python3=OFF -DBUILD_opencv_python2=OFF \
     -DWITH_PNG=ON -DWITH_JPEG=ON -DBUILD_PNG=OFF -DBUILD_JPEG=OFF -DBUILD_ZLIB=OFF -DCPU_DISPATCH=AVX2 \
-    -DOPENCV_GENERATE_PKGCONFIG=OFF "${off[@]}" > "$work/opencv.log" 2>&1 \
-    && cmake --build "$work/opencv-build" -j"$jobs" >> "$work/opencv.log" 2>&1 \
-    && cmake --install "$work/opencv-build" >> "$work/opencv.log" 2>&1 \
-    || { echo "device_deps.sh: OpenCV build failed, see $work/opencv.log" >&2; exit 1; }
+    -DOPENCV_GENERATE_PKGCONFIG=OFF "${off[@]}"
   mark opencv
 fi
 
@@ -110,15 +116,10 @@ if ! done_stamp dlib; then
   step "building dlib 19.24 (shared, no BLAS)"
   rm -rf "$work/dlib" "$work/dlib-build" && mkdir -p "$work/dlib"
   tar -xjf "$work"/src/dlib_*.orig.tar.bz2 -C "$work/dlib" --strip-components=1
-  cmake -S "$work/dlib/dlib" -B "$work/dlib-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=ON \
+  cmake_install dlib "$work/dlib/dlib" -DBUILD_SHARED_LIBS=ON \
     -DDLIB_NO_GUI_SUPPORT=ON -DDLIB_USE_BLAS=OFF -DDLIB_USE_LAPACK=OFF -DDLIB_USE_CUDA=OFF \
     -DDLIB_USE_FFMPEG=OFF -DDLIB_GIF_SUPPORT=OFF -DDLIB_WEBP_SUPPORT=OFF -DDLIB_JXL_SUPPORT=OFF \
-    -DDLIB_PNG_SUPPORT=ON -DDLIB_JPEG_SUPPORT=ON -DDLIB_LINK_WITH_SQLITE3=OFF -DUSE_SSE4_INSTRUCTIONS=ON \
-    > "$work/dlib.log" 2>&1 \
-    && cmake --build "$work/dlib-build" -j"$jobs" >> "$work/dlib.log" 2>&1 \
-    && cmake --install "$work/dlib-build" >> "$work/dlib.log" 2>&1 \
-    || { echo "device_deps.sh: dlib build failed, see $work/dlib.log" >&2; exit 1; }
+    -DDLIB_PNG_SUPPORT=ON -DDLIB_JPEG_SUPPORT=ON -DDLIB_LINK_WITH_SQLITE3=OFF -DUSE_SSE4_INSTRUCTIONS=ON
   # dlib's CMake file hands its users this machine's libpng, zlib and libjpeg by absolute
   # path; the shared libdlib loads them itself, so its users need none of them.
   sed -i 's|INTERFACE_LINK_LIBRARIES "[^"]*/usr/lib/x86_64-linux-gnu/lib[^"]*"|INTERFACE_LINK_LIBRARIES ""|' \
