@@ -4,11 +4,14 @@
 # training held out. The `lite` recipe (lite's defaults before the sharp preset, spelled
 # out) is the first row, measured in the same run.
 #
-#   bash scripts/bench_quality.sh [--time 20m] [--markdown] [--work DIR] [--recipe 'NAME=FLAGS' ...]
+#   bash scripts/bench_quality.sh [--time 20m] [--markdown] [--work DIR] [--reference 'NAME=FLAGS']
+#                                 [--recipe 'NAME=FLAGS' ...]
 #
 #   --time T       training budget per recipe (default 20m)
+#   --reference R  the first row, measured in the same run (default: the "lite" recipe
+#                  below), e.g. --reference 'default=' for today's defaults
 #   --recipe R     a recipe to measure instead of today's default: NAME=TRAIN FLAGS
-#                  (repeatable; the baseline "lite" row is always measured first), e.g.
+#                  (repeatable; measured after the reference), e.g.
 #                  --recipe 'ffl=--preset lite --frequency-weight 1'
 #                  --recipe 'id=--preset lite --identity-weight 0.2'
 #                  --recipe 'lite128=--preset lite128'
@@ -27,13 +30,18 @@ budget=20m
 markdown=0
 work=""
 recipes=()
+# The reference first ("lite", lite's recipe when the sharp preset came, spelled out so
+# that later defaults do not change it: bf16 where the CPU has it, a weight average of
+# 0.999, lr 4e-4, no occluders), then the candidates (train flags; see `faceswap train --help`).
+reference="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --time) budget=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
     --work) work=$2; shift 2 ;;
     --recipe) recipes+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --reference) reference=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,16 +55,12 @@ if [[ -z $work ]]; then
 fi
 mkdir -p "$work"
 
-# The recipes: the reference first ("lite", lite's recipe when the sharp preset came,
-# spelled out so that later defaults do not change it: bf16 where the CPU has it, a weight
-# average of 0.999, lr 4e-4), then the candidates (train flags; see `faceswap train --help`).
-baseline="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0"
 if ((${#recipes[@]} == 0)); then
   recipes=(
-    "sharp=--preset sharp"  # the 256 px candidate; lite stays the default until it wins here
+    "sharp=--preset sharp"  # the 256 px candidate (detail stage); lite stays the default until it wins here
   )
 fi
-recipes=("$baseline" "${recipes[@]}")
+recipes=("$reference" "${recipes[@]}")
 
 for who in a b; do
   if [[ ! -f $work/faces_$who/person_1/alignments.json ]]; then

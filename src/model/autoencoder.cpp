@@ -1,7 +1,6 @@
 #include "faceswap/model/autoencoder.h"
 
 #include <map>
-#include <tuple>
 #include <utility>
 
 #include "faceswap/core/error.h"
@@ -82,78 +81,60 @@ struct ClassicEncoderImpl : nn::Module {
 TORCH_MODULE(ClassicEncoder);
 
 struct ClassicDecoderImpl : nn::Module {
-  ClassicDecoderImpl(const ClassicSpec& s, const std::vector<int>& detail_channels, bool mask) {
-    const int channels = mask ? 4 : 3;
+  ClassicDecoderImpl(const ClassicSpec& s, bool mask) {
     int in = s.bottleneck / 2;
     for (size_t i = 0; i < s.decoder.size(); ++i) {
       ups.push_back(register_module("up" + std::to_string(i), Upscale(in, s.decoder[i])));
       in = s.decoder[i];
     }
-    out = register_module("out", Conv(in, channels, 5));
-    // Detail levels (the "sharp" preset). Each doubles the side and adds its correction to
-    // the coarser face's logits, enlarged bilinearly (the "skip" output of StyleGAN2,
-    // Karras et al. 2020). Every level but the last grows narrow features, enlarged
-    // bilinearly and convolved (resize-convolution: a pixel-shuffle upscale here drew a
-    // grid of 4 x 4 blocks that raised the sharpness figure and lowered detail fidelity;
-    // Odena et al. 2016), and draws its correction from them with a 3x3 convolution; the
-    // last enlarges the finest features and draws from them with one 3x3 convolution to
-    // the output's channels, the only layer at the full side. The corrections start at
-    // zero: an untrained level draws the coarse face enlarged, and training learns the
-    // coarse face first, then the detail on top of it.
-    for (size_t i = 0; i <= detail_channels.size() && !detail_channels.empty(); ++i) {
-      const std::string level = std::to_string(i);
-      if (i < detail_channels.size()) {
-        detail_convs.push_back(register_module("detail_conv" + level, Conv(in, detail_channels[i], 3)));
-        in = detail_channels[i];
-      }
-      detail_rgb.push_back(register_module("detail_rgb" + level, Conv(in, channels, 3)));
-    }
-    torch::NoGradGuard no_grad;
-    for (auto& conv : detail_rgb) {
-      conv->weight.zero_();
-      conv->bias.zero_();
-    }
+    out = register_module("out", Conv(in, mask ? 4 : 3, 5));
   }
-  // The face (sigmoid of the finest logits) and, with detail levels, the coarse face; with
-  // a window, the detail levels run on it (and a margin, cut off again) only.
-  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x, const DetailWindow* window = nullptr) {
+  torch::Tensor forward(torch::Tensor x) {
     for (auto& up : ups) x = up(x);
-    torch::Tensor logits = out(x);
-    if (detail_rgb.empty()) return {torch::sigmoid(logits), torch::Tensor()};
-    const torch::Tensor coarse = torch::sigmoid(logits);
-    if (window) {
-      const int m = kDetailWindowMargin, side = static_cast<int>(x.size(-1));
-      if (window->side <= 0 || window->x < m || window->y < m || window->x + window->side > side - m ||
-          window->y + window->side > side - m) {
-        throw UsageError("detail window outside the face's inner " + std::to_string(side - 2 * m) + " px");
-      }
-      auto cut = [&](const torch::Tensor& t) {
-        return t.narrow(2, window->y - m, window->side + 2 * m).narrow(3, window->x - m, window->side + 2 * m);
-      };
-      const int scale = 1 << detail_rgb.size();
-      const torch::Tensor drawn = Detail(cut(x), cut(logits));
-      return {drawn.narrow(2, m * scale, window->side * scale).narrow(3, m * scale, window->side * scale), coarse};
-    }
-    return {Detail(x, logits), coarse};
-  }
-  // The detail levels on features x and logits of the coarse face.
-  torch::Tensor Detail(torch::Tensor x, torch::Tensor logits) {
-    const auto twice = F::InterpolateFuncOptions()
-                           .scale_factor(std::vector<double>{2.0, 2.0})
-                           .mode(torch::kBilinear)
-                           .align_corners(false);
-    for (size_t i = 0; i < detail_rgb.size(); ++i) {
-      x = F::interpolate(x, twice);
-      if (i < detail_convs.size()) x = LeakyRelu(detail_convs[i](x));
-      logits = F::interpolate(logits, twice) + detail_rgb[i](x);
-    }
-    return torch::sigmoid(logits);
+    return torch::sigmoid(out(x));
   }
   std::vector<Upscale> ups;
-  std::vector<nn::Conv2d> detail_convs, detail_rgb;
   nn::Conv2d out{nullptr};
 };
 TORCH_MODULE(ClassicDecoder);
+
+// The detail stage ("sharp" preset): a small super-resolution network that enlarges one
+// identity's S px face four times. Features at S (a 3x3 convolution, then three residual
+// 3x3 ones), enlarged bilinearly and convolved twice (resize-convolution, Odena et al.
+// 2016: a pixel-shuffle upscale in an earlier design drew a grid of 4 x 4 blocks), narrower
+// at each doubling; the last 3x3 convolution draws a correction that is added to the
+// bicubic enlargement of the face. It starts at zero, so an untrained stage is the bicubic
+// enlargement. Shape and widths as bench/detail_stage_go_no_go.py measured them (about
+// 0.4 GMAC per 256 px face).
+struct DetailStageImpl : nn::Module {
+  static constexpr int kWidth = 32, kFine = 16;
+  DetailStageImpl()
+      : head(register_module("head", Conv(3, kWidth, 3))),
+        up1(register_module("up1", Conv(kWidth, kFine, 3))),
+        up2(register_module("up2", Conv(kFine, kFine, 3))),
+        rgb(register_module("rgb", Conv(kFine, 3, 3))) {
+    for (int i = 0; i < 3; ++i) body.push_back(register_module("body" + std::to_string(i), Conv(kWidth, kWidth, 3)));
+    torch::NoGradGuard no_grad;
+    rgb->weight.zero_();
+    rgb->bias.zero_();
+  }
+  torch::Tensor forward(const torch::Tensor& faces) {
+    torch::Tensor f = LeakyRelu(head(faces));
+    for (auto& conv : body) f = f + LeakyRelu(conv(f));
+    f = LeakyRelu(up1(Enlarge(f, 2, torch::kBilinear)));
+    f = LeakyRelu(up2(Enlarge(f, 2, torch::kBilinear)));
+    return Enlarge(faces, 4, torch::kBicubic) + rgb(f);
+  }
+  static torch::Tensor Enlarge(const torch::Tensor& x, double factor, F::InterpolateFuncOptions::mode_t mode) {
+    return F::interpolate(x, F::InterpolateFuncOptions()
+                                 .scale_factor(std::vector<double>{factor, factor})
+                                 .mode(mode)
+                                 .align_corners(false));
+  }
+  nn::Conv2d head, up1, up2, rgb;
+  std::vector<nn::Conv2d> body;
+};
+TORCH_MODULE(DetailStage);
 
 // hd: progressive encoder and decoder (Naruniec et al., "High-Resolution Neural Face
 // Swapping for Visual Effects", EGSR 2020; fade-in as in Karras et al., ProGAN, 2018).
@@ -228,6 +209,7 @@ TORCH_MODULE(ProgressiveDecoder);
 struct FaceAutoencoderImpl::Parts {
   ClassicEncoder classic_encoder{nullptr};
   std::vector<ClassicDecoder> classic_decoders;
+  std::vector<DetailStage> detail_stages;  // presets with a detail stage: one per identity
   ProgressiveEncoder progressive_encoder{nullptr};
   std::vector<ProgressiveDecoder> progressive_decoders;
 };
@@ -245,8 +227,11 @@ FaceAutoencoderImpl::FaceAutoencoderImpl(const Preset& preset, int identities, b
     const ClassicSpec spec = SpecFor(preset);
     parts_->classic_encoder = register_module("encoder", ClassicEncoder(spec, preset.EncoderSide(preset.resolution)));
     for (int i = 0; i < identities; ++i) {
-      parts_->classic_decoders.push_back(register_module(
-          "decoder" + std::to_string(i), ClassicDecoder(spec, preset.detail_channels, preset.has_mask)));
+      parts_->classic_decoders.push_back(
+          register_module("decoder" + std::to_string(i), ClassicDecoder(spec, preset.has_mask)));
+      if (preset.detail_stage) {
+        parts_->detail_stages.push_back(register_module("detail" + std::to_string(i), DetailStage()));
+      }
     }
   }
   if (occlusion) occlusion_ = register_module("occlusion", OcclusionNet());
@@ -286,28 +271,40 @@ torch::Tensor FaceAutoencoderImpl::VisibleFace(const torch::Tensor& faces) {
   return occlusion_->forward(faces.contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
-Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity) { return DecodeIn(code, identity, nullptr); }
-
-Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity, const DetailWindow& window) {
-  return DecodeIn(code, identity, &window);
-}
-
-Decoded FaceAutoencoderImpl::DecodeIn(const torch::Tensor& code, int identity, const DetailWindow* window) {
+void FaceAutoencoderImpl::CheckIdentity(int identity) const {
   if (identity < 0 || identity >= identities_) {
     throw UsageError("identity " + std::to_string(identity) + " out of range (model has " +
                      std::to_string(identities_) + ")");
   }
-  torch::Tensor out;
+}
+
+Decoded FaceAutoencoderImpl::Decode(const torch::Tensor& code, int identity, bool detail) {
+  CheckIdentity(identity);
+  const torch::Tensor out = preset_.progressive ? parts_->progressive_decoders[identity]->forward(code, resolution_, alpha_)
+                                                : parts_->classic_decoders[identity]->forward(code);
   Decoded decoded;
-  if (preset_.progressive) {
-    out = parts_->progressive_decoders[identity]->forward(code, resolution_, alpha_);
-  } else {
-    std::tie(out, decoded.coarse) = parts_->classic_decoders[identity]->forward(code, window);
-    if (decoded.coarse.defined()) decoded.coarse = decoded.coarse.narrow(1, 0, 3);
-  }
   decoded.rgb = out.narrow(1, 0, 3);
   if (out.size(1) == 4) decoded.mask = out.narrow(1, 3, 1);
+  if (detail && preset_.detail_stage) decoded.rgb = Enhance(decoded.rgb, identity).clamp(0.0, 1.0);
   return decoded;
+}
+
+torch::Tensor FaceAutoencoderImpl::Enhance(const torch::Tensor& faces, int identity) {
+  CheckIdentity(identity);
+  if (!preset_.detail_stage) throw UsageError("preset " + preset_.name + " has no detail stage");
+  return parts_->detail_stages[identity]->forward(faces.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+torch::Tensor FaceAutoencoderImpl::Enhance(const torch::Tensor& faces, int identity, const DetailWindow& window) {
+  const int m = kDetailWindowMargin, side = static_cast<int>(faces.size(-1));
+  if (window.side <= 0 || window.x < m || window.y < m || window.x + window.side > side - m ||
+      window.y + window.side > side - m) {
+    throw UsageError("detail window outside the face's inner " + std::to_string(side - 2 * m) + " px");
+  }
+  const torch::Tensor cut =
+      faces.narrow(2, window.y - m, window.side + 2 * m).narrow(3, window.x - m, window.side + 2 * m);
+  const int64_t scale = 4;
+  return Enhance(cut, identity).narrow(2, m * scale, window.side * scale).narrow(3, m * scale, window.side * scale);
 }
 
 std::vector<torch::Tensor> FaceAutoencoderImpl::EncoderParameters() const {

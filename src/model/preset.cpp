@@ -29,16 +29,18 @@ const std::vector<Preset>& AllPresets() {
     lite128.resolution = 128;
     lite128.summary = "the lite model at 128 px: sharper faces, a quarter of lite's speed";
 
-    // lite's encoder and decoder body on 64 px faces, and two detail levels that double the
-    // face to 128 and then 256 px. Identity and expression need little resolution, and the
-    // encoder keeps lite's cost; the detail is local, so one level of 16 narrow features at
-    // 128 px draws it (autoencoder.cpp). Trained against the 256 px crop.
+    // lite's encoder and decoder on 64 px faces, and a detail stage per identity that
+    // enlarges the decoder's face to 256 px. Identity and expression need little resolution
+    // and keep lite's cost; the detail is local, and each stage learns it from its own
+    // person's real crops (shrunk to 64 px, against the 256 px crop), as a small
+    // super-resolution network does (autoencoder.cpp; bench/detail_stage_go_no_go.py
+    // measured the idea before it was built, README "Measuring quality").
     Preset sharp = lite;
     sharp.name = "sharp";
     sharp.input_resolution = 64;
-    sharp.detail_channels = {16};
+    sharp.detail_stage = true;
     sharp.resolution = 256;
-    sharp.summary = "lite's 64 px encoder with a decoder that draws 256 px faces (narrow detail levels)";
+    sharp.summary = "lite's 64 px model and a detail stage per identity that draws 256 px faces";
 
     Preset hd;
     hd.name = "hd";

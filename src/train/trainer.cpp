@@ -249,12 +249,10 @@ cv::Mat PreviewGrid(model::FaceAutoencoder& net, const std::vector<FaceSet>& fac
   return grid;
 }
 
-// Presets with detail levels draw them in training on a window of a quarter of the face's
-// side (a sixteenth of its area), at a place drawn from the seed and the step (the same on
-// every rank). Measured on 2 cores over 5 minutes: a window of half the side trained at 45
-// faces/s against lite's 92.
+// The detail stage trains on a window of a quarter of the face's side (a sixteenth of its
+// area), at a place drawn from the seed and the step (the same on every rank).
 std::optional<model::DetailWindow> DetailWindowAt(const model::Preset& preset, uint64_t seed, int64_t iteration) {
-  if (preset.detail_channels.empty()) return std::nullopt;
+  if (!preset.detail_stage) return std::nullopt;
   const int side = preset.EncoderSide(preset.resolution);
   model::DetailWindow window;
   window.side = side / 4;
@@ -266,31 +264,48 @@ std::optional<model::DetailWindow> DetailWindowAt(const model::Preset& preset, u
 }
 
 // The loss of one identity's faces drawn by its own decoder, in float32 (outside the
-// autocast scope). With detail levels: the coarse face against the whole target shrunk to
-// its side, the detail (and the rest) against the window's part of the target at the full
-// side (loss.h).
-torch::Tensor ReconstructionLoss(const model::Decoded& out, const IdentityBatch& b,
-                                 const std::optional<model::DetailWindow>& window, int input_side,
-                                 double frequency_weight, const torch::Device& device) {
+// autocast scope). A face drawn smaller than the target (the decoder's own face in a preset
+// with a detail stage) is measured against the target shrunk to its side.
+torch::Tensor ReconstructionLoss(const model::Decoded& out, const IdentityBatch& b, double frequency_weight,
+                                 const torch::Device& device) {
   const torch::Tensor rgb = out.rgb.to(torch::kFloat32);
-  torch::Tensor target = b.target.to(device), weight = b.weight.to(device), mask = b.mask.to(device);
-  torch::Tensor loss;
-  if (window) {
-    loss = CoarseFaceLoss(out.coarse.to(torch::kFloat32), target, weight);
-    const int64_t scale = target.size(-1) / input_side;
-    auto cut = [&](const torch::Tensor& t) {
-      return t.narrow(2, window->y * scale, window->side * scale).narrow(3, window->x * scale, window->side * scale);
-    };
-    target = cut(target);
-    weight = cut(weight);
-    mask = cut(mask);
-    loss = loss + DetailLoss(rgb, target, weight);
-  } else {
-    loss = FaceLoss(rgb, target, weight);
+  torch::Tensor target = b.target.to(device), weight = b.weight.to(device);
+  const int64_t factor = target.size(-1) / rgb.size(-1);
+  torch::Tensor loss = CoarseFaceLoss(rgb, target, weight);
+  if (out.mask.defined()) loss = loss + 0.5 * (out.mask.to(torch::kFloat32) - b.mask.to(device)).abs().mean();
+  if (frequency_weight > 0) {
+    if (factor > 1) target = torch::nn::functional::avg_pool2d(target, torch::nn::functional::AvgPool2dFuncOptions(factor));
+    loss = loss + frequency_weight * FocalFrequencyLoss(rgb, target);
   }
-  if (out.mask.defined()) loss = loss + 0.5 * (out.mask.to(torch::kFloat32) - mask).abs().mean();
-  if (frequency_weight > 0) loss = loss + frequency_weight * FocalFrequencyLoss(rgb, target);
   return loss;
+}
+
+// The detail stage's loss on one identity's step: the stage enlarges the real target
+// faces shrunk to the encoder's side (area means, as ImagesToTensor shrinks a face), in
+// the window, and is measured against the target there (DetailLoss: L1 and its finest
+// Laplacian bands). It learns from the person's real faces, not from the decoder's: the
+// go/no-go measured both the same on faces the decoder drew, and in the product the
+// decoder's faces as input gave less (README, "Measuring quality"); the stage and the
+// autoencoder train apart, on the same step.
+torch::Tensor DetailStageLoss(model::FaceAutoencoder& net, int identity, const IdentityBatch& b,
+                              const model::DetailWindow& window, model::Precision precision,
+                              const torch::Device& device) {
+  namespace F = torch::nn::functional;
+  // Half of the faces (at least one), for speed: 75 s of the sharp preset here trained at
+  // 85 faces/s this way, 79 with every face (lite: 103).
+  const int64_t faces = std::max<int64_t>(1, b.target.size(0) / 2);
+  const torch::Tensor target = b.target.narrow(0, 0, faces).to(device), weight = b.weight.narrow(0, 0, faces).to(device);
+  const int64_t scale = target.size(-1) / net->input_resolution();
+  const torch::Tensor shrunk = F::avg_pool2d(target, F::AvgPool2dFuncOptions(scale));
+  torch::Tensor drawn;
+  {
+    model::AutocastScope amp(precision, device.type());
+    drawn = net->Enhance(shrunk, identity, window);
+  }
+  auto cut = [&](const torch::Tensor& t) {
+    return t.narrow(2, window.y * scale, window.side * scale).narrow(3, window.x * scale, window.side * scale);
+  };
+  return DetailLoss(drawn.to(torch::kFloat32), cut(target), cut(weight));
 }
 
 // The occlusion network's loss: binary cross-entropy against the visible face (soft at
@@ -468,10 +483,12 @@ StepLoss ForwardStep(model::FaceAutoencoder& net, const Batch& data, const std::
       model::AutocastScope amp(options.precision, device.type());
       const torch::Tensor code = net->Encode(b.input.to(device));
       if (net->has_occlusion()) visible = net->VisibleFace(b.occluded_input.to(device));
-      out = window ? net->Decode(code, static_cast<int>(i), *window) : net->Decode(code, static_cast<int>(i));
-      if (identity.net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other);
+      // The detail stage trains on its own (DetailStageLoss): the decoders draw without it.
+      out = net->Decode(code, static_cast<int>(i), false);
+      if (identity.net) swapped = net->Decode(code.narrow(0, 0, swapped_faces), other, false);
     }
-    torch::Tensor loss = ReconstructionLoss(out, b, window, net->input_resolution(), options.frequency_weight, device);
+    torch::Tensor loss = ReconstructionLoss(out, b, options.frequency_weight, device);
+    if (window) loss = loss + DetailStageLoss(net, static_cast<int>(i), b, *window, options.precision, device);
     if (visible.defined()) loss = loss + OcclusionLoss(visible, b.input_mask.to(device));
     if (identity.net) {
       const torch::Tensor described = identity.net->Describe(ChipsFromFaces(swapped.rgb.to(torch::kFloat32), coverage));

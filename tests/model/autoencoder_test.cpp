@@ -21,7 +21,6 @@ TEST(Autoencoder, EveryPresetMapsFacesToFacesForEveryIdentity) {
     for (int id = 0; id < 3; ++id) {
       const Decoded out = net->Forward(faces, id);
       EXPECT_EQ(out.rgb.sizes(), (std::vector<int64_t>{2, 3, r, r})) << preset.name;
-      EXPECT_EQ(out.coarse.defined(), !preset.detail_channels.empty()) << preset.name;
       EXPECT_GE(out.rgb.min().item<float>(), 0.0f);
       EXPECT_LE(out.rgb.max().item<float>(), 1.0f);
       EXPECT_EQ(out.mask.defined(), preset.has_mask) << preset.name;
@@ -29,41 +28,52 @@ TEST(Autoencoder, EveryPresetMapsFacesToFacesForEveryIdentity) {
   }
 }
 
-TEST(Autoencoder, SharpPresetDrawsFourTimesTheSideItEncodesStartingFromTheCoarseFace) {
+TEST(Autoencoder, SharpPresetDrawsFourTimesTheSideItEncodesStartingFromTheBicubicEnlargement) {
+  namespace F = torch::nn::functional;
   const Preset sharp = GetPreset("sharp");
   EXPECT_EQ(sharp.resolution, 256);
   FaceAutoencoder net(sharp, 2);
   torch::NoGradGuard no_grad;
   EXPECT_THROW(net->Encode(torch::rand({1, 3, 256, 256})), UsageError);  // the encoder takes 64 px
-  const Decoded out = net->Forward(torch::rand({2, 3, 64, 64}), 1);
+  const torch::Tensor code = net->Encode(torch::rand({2, 3, 64, 64}));
+  const Decoded out = net->Decode(code, 1);
   EXPECT_EQ(out.rgb.sizes(), (std::vector<int64_t>{2, 3, 256, 256}));
-  EXPECT_EQ(out.coarse.sizes(), (std::vector<int64_t>{2, 3, 64, 64}));
-  // Untrained detail levels add nothing: the face is the coarse one enlarged, so its 4 x 4
-  // means give the coarse face back (to the sigmoid's curvature over small logits).
-  const torch::Tensor pooled = torch::nn::functional::avg_pool2d(out.rgb, torch::nn::functional::AvgPool2dFuncOptions(4));
-  EXPECT_LT((pooled - out.coarse).abs().max().item<float>(), 0.01f);
-  // lite's encoder unchanged: sharp costs only in its decoders.
+  const Decoded own = net->Decode(code, 1, false);  // without the detail stage
+  EXPECT_EQ(own.rgb.sizes(), (std::vector<int64_t>{2, 3, 64, 64}));
+  // An untrained stage adds nothing: the face is the decoder's, enlarged bicubically.
+  const torch::Tensor bicubic = F::interpolate(own.rgb, F::InterpolateFuncOptions()
+                                                            .scale_factor(std::vector<double>{4.0, 4.0})
+                                                            .mode(torch::kBicubic)
+                                                            .align_corners(false));
+  EXPECT_LT((out.rgb - bicubic.clamp(0, 1)).abs().max().item<float>(), 1e-5f);
+  // lite's encoder and decoders unchanged: sharp costs only in its detail stages.
   FaceAutoencoder lite(GetPreset("lite"), 2);
-  int64_t sharp_encoder = 0, lite_encoder = 0;
-  for (const auto& p : net->EncoderParameters()) sharp_encoder += p.numel();
-  for (const auto& p : lite->EncoderParameters()) lite_encoder += p.numel();
-  EXPECT_EQ(sharp_encoder, lite_encoder);
+  auto count = [](const std::vector<torch::Tensor>& parameters) {
+    int64_t n = 0;
+    for (const auto& p : parameters) n += p.numel();
+    return n;
+  };
+  EXPECT_EQ(count(net->EncoderParameters()), count(lite->EncoderParameters()));
+  EXPECT_EQ(count(net->DecoderParameters(0)), count(lite->DecoderParameters(0)));
+  EXPECT_THROW(lite->Enhance(torch::rand({1, 3, 64, 64}), 0), UsageError);
 }
 
 TEST(Autoencoder, ADetailWindowDrawsThePixelsOfTheWholeFace) {
   FaceAutoencoder net(GetPreset("sharp"), 2);
   torch::NoGradGuard no_grad;
-  for (torch::Tensor& p : net->parameters()) p.copy_(torch::randn_like(p) * 0.05);  // detail levels not zero
-  const torch::Tensor code = net->Encode(torch::rand({2, 3, 64, 64}));
-  const Decoded whole = net->Decode(code, 0);
-  const DetailWindow window{5, 20, 32};  // x, y, side in 64 px units
-  const Decoded part = net->Decode(code, 0, window);
-  ASSERT_EQ(part.rgb.sizes(), (std::vector<int64_t>{2, 3, 128, 128}));
-  const torch::Tensor expected = whole.rgb.narrow(2, 4 * window.y, 128).narrow(3, 4 * window.x, 128);
-  EXPECT_LT((part.rgb - expected).abs().max().item<float>(), 1e-5f);
-  EXPECT_TRUE(torch::equal(part.coarse, whole.coarse));
-  EXPECT_THROW(net->Decode(code, 0, DetailWindow{2, 20, 32}), UsageError);   // into the margin
-  EXPECT_THROW(net->Decode(code, 0, DetailWindow{30, 20, 32}), UsageError);
+  for (torch::Tensor& p : net->parameters()) p.copy_(torch::randn_like(p) * 0.05);  // the stage not zero
+  const torch::Tensor faces = torch::rand({2, 3, 64, 64});
+  const torch::Tensor whole = net->Enhance(faces, 0);
+  const int m = kDetailWindowMargin;
+  for (const DetailWindow window : {DetailWindow{m, 20, 16}, DetailWindow{64 - m - 32, m, 32}}) {
+    const torch::Tensor part = net->Enhance(faces, 0, window);
+    const int64_t side = 4 * window.side;
+    ASSERT_EQ(part.sizes(), (std::vector<int64_t>{2, 3, side, side}));
+    const torch::Tensor expected = whole.narrow(2, 4 * window.y, side).narrow(3, 4 * window.x, side);
+    EXPECT_LT((part - expected).abs().max().item<float>(), 1e-5f) << window.x << "," << window.y;
+  }
+  EXPECT_THROW(net->Enhance(faces, 0, DetailWindow{m - 1, 20, 16}), UsageError);  // into the margin
+  EXPECT_THROW(net->Enhance(faces, 0, DetailWindow{64 - m - 15, 20, 16}), UsageError);
 }
 
 TEST(Autoencoder, DecodersAreSeparateAndTheEncoderShared) {

@@ -15,6 +15,8 @@
 #include "e2e_fixtures.h"
 #include "faceswap/core/error.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/model/checkpoint.h"
+#include "faceswap/model/model_info.h"
 #include "faceswap/model/swapper.h"
 #include "faceswap/train/face_cache.h"
 #include "faceswap/train/trainer.h"
@@ -203,6 +205,16 @@ TEST(TrainSlow, SharpPresetTrainsResumesAndConvertsAt256Px) {
   EXPECT_EQ(second.end_iteration, 8);
   const cv::Mat preview = cv::imread((dir / "preview.png").string());
   EXPECT_GE(preview.cols, 3 * 256);  // original and both identities, a 256 px cell each
+  // Each identity's detail stage trained: its last layer starts at zero (autoencoder.cpp).
+  model::ModelInfo info = model::LoadModelInfo(dir);
+  model::FaceAutoencoder net = model::CreateNetwork(info);
+  model::LoadCheckpoint(dir, net, nullptr, info);
+  const auto parameters = net->named_parameters();
+  for (const std::string identity : {"0", "1"}) {
+    const torch::Tensor* last = parameters.find("detail" + identity + ".rgb.weight");
+    ASSERT_NE(last, nullptr) << identity;
+    EXPECT_GT(last->abs().max().item<float>(), 0.0f) << identity;
+  }
 
   model::Swapper swapper(dir, model::DeviceKind::kCpu);
   EXPECT_EQ(swapper.resolution(), 256);

@@ -12,23 +12,22 @@
 namespace faceswap::model {
 
 // Faces go in as float N x 3 x S x S and come out as N x 3 x R x R, RGB order, values in
-// [0, 1]; S (input_resolution) is R except for presets with detail levels.
+// [0, 1]; S (input_resolution) is R except for presets with a detail stage (R = 4 S).
 struct Decoded {
-  torch::Tensor rgb;   // N x 3 x R x R
+  torch::Tensor rgb;   // N x 3 x R x R (S x S when decoded without the detail stage)
   torch::Tensor mask;  // N x 1 x R x R in [0, 1]; undefined when the preset has no mask
-  // Presets with detail levels: the face the decoder body drew before them, N x 3 x S x S
-  // at the encoder's side S (trained against the target shrunk to S); else undefined.
-  torch::Tensor coarse;
 };
 
-// A square part of a face drawn with detail levels, in the coarse face's pixels (the
-// encoder's side): training draws the detail levels only there, where it measures them, as
-// super-resolution networks train on patches; the full side has 16x the coarse pixels.
-// Must keep kDetailWindowMargin pixels from every edge.
+// A square part of a face at the encoder's side S, for the detail stage: training runs the
+// stage on windows of faces, where it measures it, as super-resolution networks train on
+// patches (the whole face has 16x the window's pixels at a quarter of S). A window keeps
+// kDetailWindowMargin pixels from every edge: the stage sees that far around it.
 struct DetailWindow {
   int x = 0, y = 0, side = 0;
 };
-inline constexpr int kDetailWindowMargin = 3;  // the detail levels' reach, in coarse pixels, and then some
+// The detail stage's reach, in S pixels: 4 3x3 convolutions at S, one at 2S and two at 4S
+// (4 + 1/2 + 2/4), and the bicubic enlargement's 2, rounded up.
+inline constexpr int kDetailWindowMargin = 6;
 
 class FaceAutoencoderImpl : public torch::nn::Module {
  public:
@@ -36,15 +35,19 @@ class FaceAutoencoderImpl : public torch::nn::Module {
   FaceAutoencoderImpl(const Preset& preset, int identities, bool occlusion = false);
 
   torch::Tensor Encode(const torch::Tensor& faces);
-  Decoded Decode(const torch::Tensor& code, int identity);
-  // With detail levels: rgb (and mask) are only the window, at the drawn scale; the same
-  // pixels as the full face's (a test checks). Other presets ignore the window.
-  Decoded Decode(const torch::Tensor& code, int identity, const DetailWindow& window);
+  // `detail` false: without the detail stage (the decoder's own S px face; training
+  // trains the stage apart, on real faces). Presets without a stage ignore it.
+  Decoded Decode(const torch::Tensor& code, int identity, bool detail = true);
   Decoded Forward(const torch::Tensor& faces, int identity) { return Decode(Encode(faces), identity); }
   // The occlusion network on faces as Encode takes them: N x 1 x S x S, 1 where the face
   // is visible; undefined for a model without it.
   torch::Tensor VisibleFace(const torch::Tensor& faces);
   bool has_occlusion() const { return !occlusion_.is_empty(); }
+  // The identity's detail stage on N x 3 x S x S faces: N x 3 x 4S x 4S, not clamped to
+  // [0, 1]; with a window, only its part of the faces (the same pixels as the whole face's:
+  // a test checks), UsageError for a window within the margin of an edge.
+  torch::Tensor Enhance(const torch::Tensor& faces, int identity);
+  torch::Tensor Enhance(const torch::Tensor& faces, int identity, const DetailWindow& window);
 
   // Progressive presets grow from preset.start_resolution to preset.resolution; `alpha`
   // in [0, 1] fades the newest layers in (ProGAN: out = a*new + (1-a)*up(previous)).
@@ -61,7 +64,7 @@ class FaceAutoencoderImpl : public torch::nn::Module {
   std::vector<torch::Tensor> DecoderParameters(int identity) const;
 
  private:
-  Decoded DecodeIn(const torch::Tensor& code, int identity, const DetailWindow* window);
+  void CheckIdentity(int identity) const;
   struct Parts;
   Preset preset_;
   int identities_;

@@ -9,13 +9,12 @@ namespace faceswap::model {
 struct Preset {
   std::string name;
   int resolution = 64;         // face crop side the network draws, in pixels
-  // Side the encoder sees when it is smaller than `resolution` (0: the same). The decoder
-  // then draws its face at this side and adds detail in doublings: one level of narrow
-  // features per entry of `detail_channels` (their channels, coarse to fine), and a last
-  // doubling drawn from the finest, so resolution = input_resolution <<
-  // (detail_channels.size() + 1) (see autoencoder.cpp).
+  // Side the encoder sees when it is smaller than `resolution` (0: the same): presets with
+  // a detail stage, whose decoder draws its face at this side and whose detail stage (one
+  // small network per identity) enlarges it four times, so resolution = 4 x input_resolution
+  // (see autoencoder.cpp).
   int input_resolution = 0;
-  std::vector<int> detail_channels;
+  bool detail_stage = false;
   bool has_mask = false;       // decoder draws a 4th channel: the face mask
   bool progressive = false;    // trained from low to high resolution, new layers faded in
   int start_resolution = 0;    // progressive only: first stage's resolution
