@@ -26,7 +26,8 @@ struct DetailWindow {
   int x = 0, y = 0, side = 0;
 };
 // The detail stage's reach, in S pixels: 4 3x3 convolutions at S, one at 2S and two at 4S
-// (4 + 1/2 + 2/4), and the bicubic enlargement's 2, rounded up.
+// (4 + 1/2 + 2/4 = 5), and one more for its two bilinear enlargements; the bicubic
+// enlargement reaches 2. A test checks that a window draws the whole face's pixels.
 inline constexpr int kDetailWindowMargin = 6;
 
 class FaceAutoencoderImpl : public torch::nn::Module {
