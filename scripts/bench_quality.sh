@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quality per hour: trains each training recipe on the shared pair for the same wall-clock
 # budget, one after the other, and measures every model with `faceswap eval` on the faces
-# training held out. The `lite` recipe (lite's defaults before the sharp preset, spelled
-# out) is the first row, measured in the same run.
+# training held out. A reference recipe is the first row, measured in the same run: by
+# default `lite` (lite's defaults before the sharp preset, spelled out), or --reference.
 #
 #   bash scripts/bench_quality.sh [--time 20m] [--markdown] [--work DIR] [--reference 'NAME=FLAGS']
 #                                 [--recipe 'NAME=FLAGS' ...]
@@ -30,9 +30,8 @@ budget=20m
 markdown=0
 work=""
 recipes=()
-# The reference first ("lite", lite's recipe when the sharp preset came, spelled out so
-# that later defaults do not change it: bf16 where the CPU has it, a weight average of
-# 0.999, lr 4e-4, no occluders), then the candidates (train flags; see `faceswap train --help`).
+# The default reference, spelled out so that later defaults do not change it: bf16 where
+# the CPU has it, a weight average of 0.999, lr 4e-4, no occluders.
 reference="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0"
 while [[ $# -gt 0 ]]; do
   case $1 in
