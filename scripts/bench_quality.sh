@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --work) work=$2; shift 2 ;;
     --recipe) recipes+=("$2"); shift 2 ;;
     --reference) reference=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
