@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The invisible watermark: its cost per 1080p frame against cv::cvtColor BGR->YCrCb of the
 # same frame (one thread, CPU time, same run), the PSNR of marked against unmarked frames
-# (whole frames and their flat areas), the bytes of a marked against an unmarked encode,
+# (whole frames and their flat areas), the bytes of a marked against an unmarked encode
+# (in all and per picture type: I, P, B),
 # the robustness table (attack -> share of frames in which `faceswap verify` decodes the
 # mark, every frame looked at) and the false positives on the unmarked shared media.
 #   bash scripts/bench_watermark.sh [--markdown] [--clip NAME]... [--seconds N] [--strength X]
@@ -30,7 +31,9 @@ done
 for bin in "$bench" "$faceswap"; do
   [[ -x $bin ]] || { echo "build it first: cmake --build --preset release (missing $bin)" >&2; exit 1; }
 done
-command -v ffmpeg >/dev/null || { echo "bench_watermark.sh: the ffmpeg program is missing" >&2; exit 1; }
+for program in ffmpeg ffprobe; do
+  command -v $program >/dev/null || { echo "bench_watermark.sh: the $program program is missing" >&2; exit 1; }
+done
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 
 # "decoded sampled" from one verify run over every frame of a file.
@@ -44,6 +47,18 @@ decoded_of() {
   else
     echo "verify failed on $1: $report" >&2; exit 1
   fi
+}
+percent() { awk -v m="$1" -v u="$2" 'BEGIN{printf "%+.1f%%", 100 * (m / u - 1)}'; }
+# Where x264 pays for the mark: the marked against the unmarked encode's packet bytes per
+# picture type, e.g. "I +10.4%, P +12.4%, B +0.5%".
+bytes_by_type() {
+  local sizes=()
+  for file in "$@"; do
+    sizes+=("$(ffprobe -v error -select_streams v -show_entries frame=pict_type,pkt_size -of csv=p=0 "$file" |
+      awk -F, '$2 != "" { s[$2] += $1 } END { for (t in s) print t, s[t] }' | sort)")
+  done
+  join <(echo "${sizes[0]}") <(echo "${sizes[1]}") |
+    awk '{ printf "%s%s %+.1f%%", (NR > 1 ? ", " : ""), $1, 100 * ($2 / $3 - 1) }'
 }
 share() { awk -v d="$1" -v n="$2" 'BEGIN { printf "%.1f%% (%d/%d)", n ? 100 * d / n : 0, d, n }'; }
 # One table row: Markdown cells, or tab-separated columns.
@@ -95,7 +110,7 @@ for clip in "${clips[@]}"; do
   # The mark's cost in bits: the same frames encoded the same way without it.
   nice -n 19 "$bench" encode "$samples/clips/$clip.mp4" "$out/$clip-unmarked.mp4" "$seconds" >/dev/null
   marked_bytes=$(stat -c %s "$marked") unmarked_bytes=$(stat -c %s "$out/$clip-unmarked.mp4")
-  bits_lines+=("$clip.mp4 at crf 18: $marked_bytes bytes marked, $unmarked_bytes unmarked ($(awk -v m="$marked_bytes" -v u="$unmarked_bytes" 'BEGIN{printf "%+.1f%%", 100 * (m / u - 1)}'))")
+  bits_lines+=("$clip.mp4 at crf 18: $marked_bytes bytes marked, $unmarked_bytes unmarked ($(percent "$marked_bytes" "$unmarked_bytes")); by frame type, $(bytes_by_type "$marked" "$out/$clip-unmarked.mp4")")
   for i in "${!attacks[@]}"; do
     spec=${attacks[$i]#*|}
     file=$marked
