@@ -50,7 +50,7 @@ decoded_of() {
 }
 percent() { awk -v m="$1" -v u="$2" 'BEGIN{printf "%+.1f%%", 100 * (m / u - 1)}'; }
 # Where x264 pays for the mark: the marked against the unmarked encode's packet bytes per
-# picture type, e.g. "I +10.4%, P +12.4%, B +0.5%".
+# picture type, in the order B, I, P, e.g. "B +4.6%, I +16.6%, P +15.5%".
 bytes_by_type() {
   local sizes=()
   for file in "$@"; do
