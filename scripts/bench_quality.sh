@@ -10,8 +10,9 @@
 #   --time T       training budget per recipe (default 20m)
 #   --reference R  the first row, measured in the same run (default: the "lite" recipe
 #                  below), e.g. --reference 'default=' for today's defaults
-#   --recipe R     a recipe to measure instead of today's default: NAME=TRAIN FLAGS
-#                  (repeatable; measured after the reference), e.g.
+#   --recipe R     a recipe to measure after the reference: NAME=TRAIN FLAGS (repeatable;
+#                  without any, the `sharp` preset, the 256 px candidate), e.g.
+#                  --recipe 'default=' for today's defaults
 #                  --recipe 'ffl=--preset lite --frequency-weight 1'
 #                  --recipe 'id=--preset lite --identity-weight 0.2'
 #                  --recipe 'lite128=--preset lite128'
@@ -40,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --work) work=$2; shift 2 ;;
     --recipe) recipes+=("$2"); shift 2 ;;
     --reference) reference=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
