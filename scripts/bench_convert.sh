@@ -10,6 +10,8 @@
 #   --seconds N   only the first N seconds of each clip (cut by stream copy, no re-encode)
 #   --repeat N    time each clip's pair of runs N times (ffmpeg, then convert) and report the
 #                 run with the median ratio (default 3: this VM's speed wanders by 10-20%)
+#   --flags "F"   more convert options, e.g. --flags "--mask landmarks" to time convert
+#                 without the masks of what covers the face
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/src/cli/faceswap
@@ -18,11 +20,13 @@ work=${BENCH_DIR:-/tmp/faceswap-bench-convert}
 clips=()
 cut_seconds=""
 repeat=3
+flags=()
 while [[ $# -gt 0 && $1 == --* ]]; do
   case $1 in
     --clip) clips+=("$samples/clips/$2.mp4"); shift 2 ;;
     --seconds) cut_seconds=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
+    --flags) read -r -a flags <<<"$2"; shift 2 ;;
     *) echo "bench_convert.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,7 @@ for clip in "${clips[@]}"; do
     t0=$(date +%s%N)
     ffmpeg -v error -y -i "$clip" -c:v libx264 -crf 18 -preset medium -c:a copy "$work/plain_$name"
     t1=$(date +%s%N)
-    "$bin" -v convert "$clip" -o "$work/swapped_$name" -m "$model" 2>"$work/convert_${name}_$r.log"
+    "$bin" -v convert "$clip" -o "$work/swapped_$name" -m "$model" "${flags[@]}" 2>"$work/convert_${name}_$r.log"
     t2=$(date +%s%N)
     runs+=("$(awk -v a="$(seconds "$t0" "$t1")" -v b="$(seconds "$t1" "$t2")" 'BEGIN{printf "%.4f %s %s", a/b, a, b}') $r")
   done
@@ -74,4 +78,4 @@ for clip in "${clips[@]}"; do
        "$(awk -v a="$ff" -v b="$fs" 'BEGIN{printf "%.2f", a/b}') (runs: $all_ratios) | $stages | $shares |"
 done
 echo
-echo "($(nproc) cores, model $model, median of $repeat runs, $(date -u +%F))"
+echo "($(nproc) cores, model $model${flags[*]:+, convert ${flags[*]}}, median of $repeat runs, $(date -u +%F))"
