@@ -18,7 +18,8 @@ struct CompositeArguments {
   void AddTo(CLI::App* sub) {
     sub->add_option("--mask", mask,
                     "landmarks: the face hull from the 68 landmarks | learned: the model's mask (what covers the "
-                    "face; hd also draws the face region, other presets keep the hull) | both: their minimum")
+                    "face, found where the model cannot redraw it; hd also draws the face region, other presets "
+                    "keep the hull) | both: their minimum")
         ->check(CLI::IsMember({"landmarks", "learned", "both"}))
         ->capture_default_str();
     sub->add_option("--mask-erode", mask_erode, "Shrink the landmark mask by this fraction of the face width")

@@ -132,9 +132,6 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   // The command's default recipe, chosen with scripts/bench_quality.sh (README, "Measuring
   // quality"): the weight average on, bf16 where the CPU has it (--precision auto).
   o.average_decay = 0.999;
-  // Half the faces get a synthetic occluder, so that the mask learns to leave hands
-  // and microphones in front of the face (issue 28; README, "Things in front of the face").
-  o.augment.occluder_share = 0.5;
   CLI::App* sub = app.add_subcommand("train", "Teach a model the faces of two or more people (resumes an existing model)");
   sub->footer(
       "Inputs may be videos, images, folders of either, or `faceswap extract` output folders.\n"
@@ -181,7 +178,8 @@ Command AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--occluders", o.augment.occluder_share,
                   "Share of training faces with a synthetic occluder (hand, bar, hair, textured shape) pasted over "
-                  "them, which the occlusion network learns to leave out of the mask (0: no occlusion network)")
+                  "them, which an occlusion network learns to leave out of the mask (0: no occlusion network; "
+                  "convert still finds what covers a face by how well the model redraws it)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   sub->add_option("--warmup", o.warmup_steps, "Ramp the learning rate up over this many first steps")

@@ -70,14 +70,14 @@ std::string FormatTable(const EvalReport& report) {
       "distance, swapped vs original frame (0 is best). temporal: frame-to-frame change of the face, swapped /\n"
       "original (1.0: no added flicker). seam: gradient on the blend border, swapped / original (1.0: no edge).\n"
       "sharp: variance of the Laplacian inside the face, swapped / original (1.0: as sharp as the source).\n"
-      "occ IoU / occ dB: held-out faces with synthetic occluders: the learned mask's IoU with the visible face\n"
-      "(1 is best; - without a learned mask), and the PSNR of the occluder's pixels after the swap (high: kept).\n";
+      "occ IoU / occ dB: held-out faces with synthetic occluders: the model's mask's IoU with the visible face\n"
+      "(1 is best; - with --mask landmarks), and the PSNR of the occluder's pixels after the swap (high: kept).\n";
   std::string hull_line;
   for (const DirectionReport& d : report.directions) {
     if (std::isnan(d.occlusion_iou)) continue;
     hull_line += (hull_line.empty() ? "" : ", ") + d.source + " -> " + d.target + " " + Number(d.occlusion_hull_iou, "%.3f");
   }
-  if (!hull_line.empty()) out += "The landmark hull alone, without the learned mask, scores occ IoU " + hull_line + ".\n";
+  if (!hull_line.empty()) out += "The landmark hull alone, without the model's mask, scores occ IoU " + hull_line + ".\n";
   return out;
 }
 

@@ -49,6 +49,8 @@ SwapSetup::SwapSetup(const SwapOptions& o)
       tracker_loaded(std::async(std::launch::async, [&o] { return face::Tracker(o.tracker, o.detector); })),
       swapper(o.model_dir, o.device, o.precision),
       filter(o, swapper, ChosenTarget(o, swapper)),
-      mark(watermark::PayloadForThisBuild(swapper.info().weights_hash)) {}
+      mark(watermark::PayloadForThisBuild(swapper.info().weights_hash)) {
+  swapper.set_masks(o.composite.mask != MaskSource::kLandmarks);
+}
 
 }  // namespace faceswap::pipeline

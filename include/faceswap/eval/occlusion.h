@@ -5,9 +5,9 @@
 // a fixed seed and textured from the target's held-out faces (pictures training never
 // saw), and is swapped exactly as convert swaps (pipeline::CompositeFace, the crop taken
 // as the frame). Measured:
-//   IoU   the learned mask (>= 0.5, inside the landmark hull, as --mask both blends) against
-//         the truly visible face (hull and not covered), in the model's crop; NaN for a
-//         model without a learned mask
+//   IoU   the model's mask (>= 0.5, inside the landmark hull, as --mask both blends) against
+//         the truly visible face (hull and not covered), in the model's crop; NaN when the
+//         swap returned no mask (--mask landmarks)
 //   PSNR  the occluder's pixels over the face in the swapped picture against the occluded
 //         original (pooled over the faces): high when the occluder is kept
 

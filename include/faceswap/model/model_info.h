@@ -48,8 +48,8 @@ struct ModelInfo {
   std::vector<std::string> identities;   // decoder i draws identities[i]
   int64_t iteration = 0;                 // optimiser steps taken
   int64_t stage_iterations = 0;          // progressive presets: steps per resolution stage
-  // Whether the model has an occlusion network (model/occlusion_net.h): new models do;
-  // model.json files written before it lack the field.
+  // Whether the model has an occlusion network (model/occlusion_net.h): models trained with
+  // --occluders above 0; model.json files written before it lack the field.
   bool occlusion_mask = false;
   // Alignment the faces were cropped with; convert must crop the same way.
   std::string alignment_template;

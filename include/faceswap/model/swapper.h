@@ -16,8 +16,9 @@ namespace faceswap::model {
 
 struct SwapOutput {
   cv::Mat face;  // CV_8UC3 BGR, resolution() x resolution()
-  // CV_32FC1 in [0, 1]: where the drawn face may go (what does not cover the source face,
-  // and for `hd` the region its decoder draws); empty for old models without either.
+  // CV_32FC1 in [0, 1]: where the drawn face may go: where the source face is not covered
+  // (judged by how well the model redraws it, and by the occlusion network of models that
+  // have one), and for `hd` the region its decoder draws. Empty when masks are off.
   cv::Mat mask;
   // The mask also outlines the face (`hd`'s decoder). Otherwise it only says what covers
   // it, and the landmark hull must say where the face is.
@@ -43,6 +44,11 @@ class Swapper {
   // Encodes each aligned face (BGR 8-bit; resized to the encoder's side when needed) and
   // decodes it as `identity`. Runs in batches of at most `batch_size`.
   std::vector<SwapOutput> Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size = 16);
+
+  // Whether Swap finds what covers each face (on by default). Finding it redraws each face
+  // with every identity's decoder; callers that blend with the landmark hull alone turn it
+  // off.
+  void set_masks(bool on);
 
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).

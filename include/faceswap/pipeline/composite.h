@@ -39,6 +39,16 @@ struct CompositeOptions {
 inline constexpr double kHullEdgeBand = 3.0 / 256;
 void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core);
 
+// The mask of a model redraws the face to find what covers it, and a model draws eyes and
+// mouths less exactly than the rest of the face (a gaze, a lid, teeth it never learnt), so
+// it calls parts of them covered on faces that nothing covers, and convert would paste the
+// source's own eye or lip into the swapped face. A covered patch (mask < 0.5) that lies
+// wholly inside the eyes' or the mouth's region (their landmarks' hulls, grown by a
+// sixteenth of the crop's side) is therefore taken for the model's drawing and kept as
+// face; a real occluder over an eye or the mouth reaches past it (a hand, a bar, a cup).
+// `features`, `labels`: scratch buffers, reused from call to call.
+void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& features, cv::Mat& labels);
+
 // Where a face went: the frame region that was rewritten and the blend mask over it
 // (CV_32FC1 in [0, 1], roi-sized). Empty when the face was too small or off-frame.
 struct CompositeRegion {
@@ -58,6 +68,7 @@ class FaceCompositor {
 
  private:
   CompositeOptions options_;
+  cv::Mat features_, feature_labels_;
   cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_,
       hull_inside_, hull_core_;  // grown as faces need, then reused
   blend::MultiBand multiband_;

@@ -1,0 +1,77 @@
+// The compositor's trust in the landmarks over the model's mask: a patch that the mask
+// calls covered but that lies wholly inside an eye's or the mouth's region is the model's
+// own drawing of it, and is kept as face; one that reaches past it is something in front.
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "faceswap/face/align.h"
+#include "faceswap/pipeline/composite.h"
+
+namespace faceswap::pipeline {
+namespace {
+
+constexpr int kSide = 64;  // lite's crop
+
+// The mean face's landmarks in a 64 px crop (the jaw, which the check does not use, at the
+// crop's centre).
+face::Landmarks MeanFaceInCrop() {
+  face::AlignOptions options;
+  options.size = kSide;
+  face::Landmarks points;
+  for (int i = 0; i < 68; ++i) {
+    points[i] = i < face::kTemplateFirst ? cv::Point2f(kSide / 2.0f, kSide / 2.0f)
+                                        : cv::Point2f(face::TemplatePointInCrop(i, options));
+  }
+  return points;
+}
+
+cv::Mat MaskWithHole(const cv::Point& centre, int radius) {
+  cv::Mat mask(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+  cv::circle(mask, centre, radius, cv::Scalar(0.0), cv::FILLED);
+  return mask;
+}
+
+TEST(KeepFeaturesDrawn, PatchesInsideAnEyeOrTheMouthAreTheModelsDrawing) {
+  const face::Landmarks points = MeanFaceInCrop();
+  face::AlignOptions options;
+  options.size = kSide;
+  const cv::Point eye(face::TemplateRightEyeInCrop(options)), mouth((points[48] + points[54]) * 0.5f);
+  cv::Mat features, labels;
+  for (const cv::Point& centre : {eye, mouth}) {
+    cv::Mat mask = MaskWithHole(centre, 2);
+    KeepFeaturesDrawn(mask, points, features, labels);
+    EXPECT_EQ(cv::countNonZero(mask < 0.5f), 0) << "hole at " << centre;
+  }
+}
+
+TEST(KeepFeaturesDrawn, WhatReachesPastThemStaysCovered) {
+  const face::Landmarks points = MeanFaceInCrop();
+  face::AlignOptions options;
+  options.size = kSide;
+  const cv::Point eye(face::TemplateRightEyeInCrop(options));
+  cv::Mat features, labels;
+
+  // A bar across the eye, out to the crop's edge: all of it stays covered, over the eye too.
+  cv::Mat bar(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+  cv::line(bar, {0, eye.y}, {kSide - 1, eye.y}, cv::Scalar(0.0), 3);
+  const int covered = cv::countNonZero(bar < 0.5f);
+  KeepFeaturesDrawn(bar, points, features, labels);
+  EXPECT_EQ(cv::countNonZero(bar < 0.5f), covered);
+  EXPECT_LT(bar.at<float>(eye.y, eye.x), 0.5f);
+
+  // A patch on the forehead, far from the eyes and the mouth.
+  cv::Mat forehead = MaskWithHole({kSide / 2, 4}, 3);
+  const int patch = cv::countNonZero(forehead < 0.5f);
+  KeepFeaturesDrawn(forehead, points, features, labels);
+  EXPECT_EQ(cv::countNonZero(forehead < 0.5f), patch);
+
+  // Nothing covered: nothing changes.
+  cv::Mat clear(kSide, kSide, CV_32FC1, cv::Scalar(0.8));
+  KeepFeaturesDrawn(clear, points, features, labels);
+  EXPECT_EQ(cv::countNonZero(clear != 0.8f), 0);
+}
+
+}  // namespace
+}  // namespace faceswap::pipeline
