@@ -296,12 +296,16 @@ TEST(Swapper, LoadsWhatTrainingSavedAndDrawsTheChosenIdentity) {
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].face.size(), cv::Size(64, 64));
   EXPECT_EQ(out[0].face.type(), CV_8UC3);
-  // The occlusion network's mask, at the drawn face's side.
+  // The mask (the redraw's and the occlusion network's), at the drawn face's side.
   ASSERT_EQ(out[0].mask.size(), cv::Size(64, 64));
   EXPECT_EQ(out[0].mask.type(), CV_32FC1);
 
+  // Without masks (convert --mask landmarks) none is drawn.
+  swapper.set_masks(false);
+  EXPECT_TRUE(swapper.Swap(faces, 1, 2)[0].mask.empty());
+
   // A model saved before the occlusion network (no occlusion_mask in model.json) still
-  // loads and draws, without a mask.
+  // loads and draws, with the mask of its redraw alone.
   const fs::path old_dir = test::MakeTempDir("swapper_old");
   ModelInfo old_info = LiteInfo();
   old_info.occlusion_mask = false;
@@ -313,7 +317,9 @@ TEST(Swapper, LoadsWhatTrainingSavedAndDrawsTheChosenIdentity) {
   text.erase(field, text.find('\n', field) - field + 1);
   core::WriteFileAtomically(old_dir / kModelInfoFile, text);
   Swapper old_swapper(old_dir, DeviceKind::kCpu);
-  EXPECT_TRUE(old_swapper.Swap(faces, 1, 2)[0].mask.empty());
+  const cv::Mat old_mask = old_swapper.Swap(faces, 1, 2)[0].mask;
+  ASSERT_EQ(old_mask.size(), cv::Size(64, 64));
+  EXPECT_EQ(old_mask.type(), CV_32FC1);
 }
 
 }  // namespace
