@@ -39,10 +39,10 @@ struct CompositeOptions {
 inline constexpr double kHullEdgeBand = 3.0 / 256;
 void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core);
 
-// The mask of a model redraws the face to find what covers it, and a model draws eyes and
-// mouths less exactly than the rest of the face (a gaze, a lid, teeth it never learnt), so
-// it calls parts of them covered on faces that nothing covers, and convert would paste the
-// source's own eye or lip into the swapped face. A covered patch (mask < 0.5) that lies
+// The model's mask comes from redrawing the face (model::Swapper), and a model draws eyes
+// and mouths less exactly than the rest of the face (a gaze, a lid, teeth it never learnt),
+// so the mask calls parts of them covered on faces that nothing covers, and convert would
+// paste the source's own eye or lip into the swapped face. A covered patch (mask < 0.5) that lies
 // wholly inside the eyes' or the mouth's region (their landmarks' hulls, grown by a
 // sixteenth of the crop's side) is therefore taken for the model's drawing and kept as
 // face; a real occluder over an eye or the mouth reaches past it (a hand, a bar, a cup).
