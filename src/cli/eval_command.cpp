@@ -49,7 +49,6 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
 
   const model::DeviceKind device = model::ParseDeviceKind(global.device);
   model::Swapper swapper(faces_options.model_dir, device, args.precision.Resolve(device));
-  swapper.set_masks(args.composite.Options().mask != pipeline::MaskSource::kLandmarks);
   const model::ModelInfo& info = swapper.info();
   if (info.alignment_template != face::AlignmentsFile{}.template_name) {
     throw ModelError(faces_options.model_dir / model::kModelInfoFile,
@@ -62,6 +61,7 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
 
   eval::EvalOptions options;
   options.composite = args.composite.Options();
+  swapper.set_masks(options.composite.mask != pipeline::MaskSource::kLandmarks);
   options.align.size = swapper.resolution();
   options.align.coverage = info.coverage;
   options.detector.landmark_model = faces_options.landmark_model;

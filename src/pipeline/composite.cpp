@@ -36,36 +36,42 @@ void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& i
   cv::max(mask, inside, mask);
 }
 
-void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& features, cv::Mat& labels) {
+void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, FeatureScratch& scratch) {
+  cv::compare(mask, 0.5, scratch.covered, cv::CMP_LT);
+  const int count = cv::connectedComponents(scratch.covered, scratch.labels, 8, CV_32S);
+  if (count <= 1) return;  // nothing covered
+
+  cv::Mat& features = scratch.features;
   features.create(mask.size(), CV_8UC1);
   features.setTo(0);
   auto fill = [&](int first, int last) {  // iBUG 68: 36-41 right eye, 42-47 left eye, 48-59 outer lips
-    std::vector<cv::Point> pixels, hull;
-    for (int i = first; i <= last; ++i) pixels.emplace_back(cvRound(crop_points[i].x), cvRound(crop_points[i].y));
-    cv::convexHull(pixels, hull);
-    cv::fillConvexPoly(features, hull, cv::Scalar(255));
+    scratch.points.clear();
+    for (int i = first; i <= last; ++i) scratch.points.emplace_back(cvRound(crop_points[i].x), cvRound(crop_points[i].y));
+    cv::convexHull(scratch.points, scratch.hull);
+    cv::fillConvexPoly(features, scratch.hull, cv::Scalar(255));
   };
   fill(36, 41);
   fill(42, 47);
   fill(48, 59);
   const int grow = std::max(1, mask.cols / 16);
-  cv::dilate(features, features, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
-  const cv::Mat covered = mask < 0.5f;
-  const int count = cv::connectedComponents(covered, labels, 8, CV_32S);
-  if (count <= 1) return;
-  std::vector<char> reaches_out(static_cast<size_t>(count), 0);
+  if (scratch.grow_kernel.rows != 2 * grow + 1) {
+    scratch.grow_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1});
+  }
+  cv::dilate(features, features, scratch.grow_kernel);
+
+  scratch.reaches_out.assign(static_cast<size_t>(count), 0);
   for (int y = 0; y < mask.rows; ++y) {
-    const int* label = labels.ptr<int>(y);
+    const int* label = scratch.labels.ptr<int>(y);
     const uchar* feature = features.ptr<uchar>(y);
     for (int x = 0; x < mask.cols; ++x) {
-      if (label[x] > 0 && !feature[x]) reaches_out[static_cast<size_t>(label[x])] = 1;
+      if (label[x] > 0 && !feature[x]) scratch.reaches_out[static_cast<size_t>(label[x])] = 1;
     }
   }
   for (int y = 0; y < mask.rows; ++y) {
-    const int* label = labels.ptr<int>(y);
+    const int* label = scratch.labels.ptr<int>(y);
     float* value = mask.ptr<float>(y);
     for (int x = 0; x < mask.cols; ++x) {
-      if (label[x] > 0 && !reaches_out[static_cast<size_t>(label[x])]) value[x] = 1.0f;
+      if (label[x] > 0 && !scratch.reaches_out[static_cast<size_t>(label[x])]) value[x] = 1.0f;
     }
   }
 }
@@ -83,7 +89,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   if (!learned.empty() && o.mask != MaskSource::kLandmarks && !swapped.mask_outlines_face) {
     if (learned.data == swapped.mask.data) learned = learned.clone();
     TrustHullEdge(learned, aligned.crop_points, hull_inside_, hull_core_);
-    KeepFeaturesDrawn(learned, aligned.crop_points, features_, feature_labels_);
+    KeepFeaturesDrawn(learned, aligned.crop_points, features_);
   }
 
   // Colour statistics are taken in crop space, over the landmark hull.

@@ -293,11 +293,12 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
   // the face (hull, not mask) its own pixels back.
   cv::Mat mask = hull, keep;
   if (!swapped.mask.empty()) {
-    cv::Mat in_crop, learned, inside, core, features, labels;
+    cv::Mat in_crop, learned, inside, core;
+    pipeline::FeatureScratch scratch;
     cv::resize(swapped.mask, in_crop, cv::Size(side, side));
     if (!swapped.mask_outlines_face) {
       pipeline::TrustHullEdge(in_crop, aligned.crop_points, inside, core);
-      pipeline::KeepFeaturesDrawn(in_crop, aligned.crop_points, features, labels);
+      pipeline::KeepFeaturesDrawn(in_crop, aligned.crop_points, scratch);
     }
     cv::warpAffine(in_crop, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                    cv::Scalar(0));

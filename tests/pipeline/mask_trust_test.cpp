@@ -38,10 +38,10 @@ TEST(KeepFeaturesDrawn, PatchesInsideAnEyeOrTheMouthAreTheModelsDrawing) {
   face::AlignOptions options;
   options.size = kSide;
   const cv::Point eye(face::TemplateRightEyeInCrop(options)), mouth((points[48] + points[54]) * 0.5f);
-  cv::Mat features, labels;
+  FeatureScratch scratch;
   for (const cv::Point& centre : {eye, mouth}) {
     cv::Mat mask = MaskWithHole(centre, 2);
-    KeepFeaturesDrawn(mask, points, features, labels);
+    KeepFeaturesDrawn(mask, points, scratch);
     EXPECT_EQ(cv::countNonZero(mask < 0.5f), 0) << "hole at " << centre;
   }
 }
@@ -51,25 +51,25 @@ TEST(KeepFeaturesDrawn, WhatReachesPastThemStaysCovered) {
   face::AlignOptions options;
   options.size = kSide;
   const cv::Point eye(face::TemplateRightEyeInCrop(options));
-  cv::Mat features, labels;
+  FeatureScratch scratch;
 
   // A bar across the eye, out to the crop's edge: all of it stays covered, over the eye too.
   cv::Mat bar(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
   cv::line(bar, {0, eye.y}, {kSide - 1, eye.y}, cv::Scalar(0.0), 3);
   const int covered = cv::countNonZero(bar < 0.5f);
-  KeepFeaturesDrawn(bar, points, features, labels);
+  KeepFeaturesDrawn(bar, points, scratch);
   EXPECT_EQ(cv::countNonZero(bar < 0.5f), covered);
   EXPECT_LT(bar.at<float>(eye.y, eye.x), 0.5f);
 
   // A patch on the forehead, far from the eyes and the mouth.
   cv::Mat forehead = MaskWithHole({kSide / 2, 4}, 3);
   const int patch = cv::countNonZero(forehead < 0.5f);
-  KeepFeaturesDrawn(forehead, points, features, labels);
+  KeepFeaturesDrawn(forehead, points, scratch);
   EXPECT_EQ(cv::countNonZero(forehead < 0.5f), patch);
 
   // Nothing covered: nothing changes.
   cv::Mat clear(kSide, kSide, CV_32FC1, cv::Scalar(0.8));
-  KeepFeaturesDrawn(clear, points, features, labels);
+  KeepFeaturesDrawn(clear, points, scratch);
   EXPECT_EQ(cv::countNonZero(clear != 0.8f), 0);
 }
 

@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 
 #include <string>
+#include <vector>
 
 #include "faceswap/blend/blend.h"
 #include "faceswap/blend/color.h"
@@ -46,8 +47,13 @@ void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& i
 // wholly inside the eyes' or the mouth's region (their landmarks' hulls, grown by a
 // sixteenth of the crop's side) is therefore taken for the model's drawing and kept as
 // face; a real occluder over an eye or the mouth reaches past it (a hand, a bar, a cup).
-// `features`, `labels`: scratch buffers, reused from call to call.
-void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& features, cv::Mat& labels);
+// `scratch`: buffers reused from call to call.
+struct FeatureScratch {
+  cv::Mat covered, labels, features, grow_kernel;
+  std::vector<cv::Point> points, hull;
+  std::vector<char> reaches_out;
+};
+void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, FeatureScratch& scratch);
 
 // Where a face went: the frame region that was rewritten and the blend mask over it
 // (CV_32FC1 in [0, 1], roi-sized). Empty when the face was too small or off-frame.
@@ -68,7 +74,7 @@ class FaceCompositor {
 
  private:
   CompositeOptions options_;
-  cv::Mat features_, feature_labels_;
+  FeatureScratch features_;
   cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_,
       hull_inside_, hull_core_;  // grown as faces need, then reused
   blend::MultiBand multiband_;
