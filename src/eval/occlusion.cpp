@@ -58,7 +58,7 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
 
   double iou_sum = 0, hull_iou_sum = 0, squared_error = 0, pixels = 0;
   int with_mask = 0;
-  pipeline::FeatureScratch feature_scratch;
+  pipeline::ModelMaskScratch mask_scratch;
   std::vector<cv::Mat> rows;
   for (size_t i = 0; i < occluded.size(); ++i) {
     const EvalFace& f = source.faces[i];
@@ -66,13 +66,12 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
     cv::Mat shown_mask;  // the sheet's: the mask inside the hull, as convert uses it
     if (!drawn[i].mask.empty()) {
       // In the model's crop: what is visible, and what the mask keeps of the face.
-      cv::Mat covered, hull, mask, inside, core;
+      cv::Mat covered, hull, mask;
       cv::warpAffine(coverages[i], covered, aligned[i].to_crop, side, cv::INTER_LINEAR);
       hull = FaceHullMask(aligned[i].crop_points, side);
       cv::resize(drawn[i].mask, mask, side, 0, 0, cv::INTER_LINEAR);
       if (!drawn[i].mask_outlines_face) {  // as convert
-        pipeline::TrustHullEdge(mask, aligned[i].crop_points, inside, core);
-        pipeline::KeepFeaturesDrawn(mask, aligned[i].crop_points, feature_scratch);
+        pipeline::PrepareModelMask(mask, aligned[i], mask_scratch);
       }
       const cv::Mat visible = hull & (covered < 0.5f);
       const cv::Mat kept = hull & (mask >= 0.5f);

@@ -24,18 +24,6 @@ void CompositeOptions::Check() const {
   }
 }
 
-void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core) {
-  const std::vector<cv::Point2f> points(crop_points.begin(), crop_points.end());
-  blend::MaskOptions eroded;
-  eroded.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
-  inside.create(mask.size(), CV_32FC1);
-  core.create(mask.size(), CV_32FC1);
-  blend::HullMaskInto(points, {}, inside);
-  blend::HullMaskInto(points, eroded, core);
-  cv::subtract(inside, core, inside);  // 1 on the band, 0 elsewhere
-  cv::max(mask, inside, mask);
-}
-
 void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, FeatureScratch& scratch) {
   cv::compare(mask, 0.5, scratch.covered, cv::CMP_LT);
   const int count = cv::connectedComponents(scratch.covered, scratch.labels, 8, CV_32S);
@@ -76,6 +64,21 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
   }
 }
 
+void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch) {
+  scratch.points.assign(aligned.crop_points.begin(), aligned.crop_points.end());
+  blend::MaskOptions eroded;
+  eroded.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
+  scratch.inside.create(mask.size(), CV_32FC1);
+  scratch.core.create(mask.size(), CV_32FC1);
+  blend::HullMaskInto(scratch.points, {}, scratch.inside);
+  blend::HullMaskInto(scratch.points, eroded, scratch.core);
+  cv::compare(scratch.core, 0.5, scratch.region, cv::CMP_GT);
+  blend::DecideByColor(mask, aligned.crop, scratch.region, scratch.color);
+  cv::subtract(scratch.inside, scratch.core, scratch.inside);  // 1 on the edge band, 0 elsewhere
+  cv::max(mask, scratch.inside, mask);
+  KeepFeaturesDrawn(mask, aligned.crop_points, scratch.features);
+}
+
 FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
 
 CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face_in_frame,
@@ -88,8 +91,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   if (!learned.empty() && learned.cols != side) cv::resize(learned, learned, cv::Size(side, side));
   if (!learned.empty() && o.mask != MaskSource::kLandmarks && !swapped.mask_outlines_face) {
     if (learned.data == swapped.mask.data) learned = learned.clone();
-    TrustHullEdge(learned, aligned.crop_points, hull_inside_, hull_core_);
-    KeepFeaturesDrawn(learned, aligned.crop_points, features_);
+    PrepareModelMask(learned, aligned, model_mask_);
   }
 
   // Colour statistics are taken in crop space, over the landmark hull.

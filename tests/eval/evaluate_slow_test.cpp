@@ -191,8 +191,9 @@ TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
 // The occlusion figures' known answers on real faces: an oracle mask (where the renderer's
 // face differs from the unoccluded face) scores IoU ~1 and keeps the occluder; drawing over
 // the whole crop loses the occluder; drawing nothing keeps it but finds no face. (All three
-// are occlusion-only masks, so the hull's edge band, pipeline::TrustHullEdge, says "face"
-// in each: it costs the oracle what crosses that band.)
+// are occlusion-only masks, so the hull's edge band, pipeline::PrepareModelMask, says
+// "face" in each: it costs the oracle what crosses that band. Their values are 0 or 1, which
+// colour never overrules.)
 TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   const Faces faces = LoadFixtureFaces();

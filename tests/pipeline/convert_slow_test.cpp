@@ -288,18 +288,15 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
                                        {static_cast<int>(std::lround(defaults.mask_erode * width)),
                                         static_cast<int>(std::lround(defaults.mask_feather * width))})
                            .mul(covered);
-  // --mask both: blend inside the hull and the model's mask (which says "face" along the
-  // hull's edge and for patches wholly inside the eyes or the mouth), then give what covers
-  // the face (hull, not mask) its own pixels back.
+  // --mask both: blend inside the hull and the model's mask (its doubtful pixels decided by
+  // colour, "face" along the hull's edge and for patches wholly inside the eyes or the
+  // mouth), then give what covers the face (hull, not mask) its own pixels back.
   cv::Mat mask = hull, keep;
   if (!swapped.mask.empty()) {
-    cv::Mat in_crop, learned, inside, core;
-    pipeline::FeatureScratch scratch;
+    cv::Mat in_crop, learned;
+    pipeline::ModelMaskScratch scratch;
     cv::resize(swapped.mask, in_crop, cv::Size(side, side));
-    if (!swapped.mask_outlines_face) {
-      pipeline::TrustHullEdge(in_crop, aligned.crop_points, inside, core);
-      pipeline::KeepFeaturesDrawn(in_crop, aligned.crop_points, scratch);
-    }
+    if (!swapped.mask_outlines_face) pipeline::PrepareModelMask(in_crop, aligned, scratch);
     cv::warpAffine(in_crop, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                    cv::Scalar(0));
     keep = 1.0 - hull.mul(1.0 - learned);

@@ -9,6 +9,7 @@
 
 #include "faceswap/blend/blend.h"
 #include "faceswap/blend/color.h"
+#include "faceswap/blend/color_evidence.h"
 #include "faceswap/blend/multiband.h"
 #include "faceswap/face/align.h"
 #include "faceswap/face/face.h"
@@ -28,32 +29,41 @@ struct CompositeOptions {
   void Check() const;               // UsageError
 };
 
-// A learned mask that only says what covers the face (every preset's but `hd`, whose
-// decoder also outlines the face) is, near the landmark hull's edge, the occlusion
-// network's own blurred guess at that edge, which the hull gives exactly: it cut a ring of
-// visible face (6% of it). On the 20-minute default (2026-12-04) eval's occ IoU was 0.823 /
-// 0.832 with that ring, below the hull alone (0.842 / 0.836), and is 0.846 / 0.852 with
-// this band; the occluders' dB did not change (19.5 / 20.6).
-// So within kHullEdgeBand of the crop's side inside the hull the mask says "face" (1).
-// `mask`: crop-sized, changed in place; `crop_points`: the landmarks in that crop;
-// `inside`, `core`: scratch buffers, reused from call to call.
+// The model's mask of what covers the face (every preset's but `hd`, whose decoder also
+// outlines the face) made ready to blend with, in the crop, in three steps:
+// 1. Its doubtful pixels decided by colour (blend::DecideByColor) inside the landmark
+//    hull, less its edge band (step 2 decides there).
+// 2. Within kHullEdgeBand of the crop's side inside the hull it says "face" (1): near the
+//    hull's edge the occlusion network's mask is its own blurred guess at that edge, which
+//    the hull gives exactly. That guess cut a ring of visible face (6% of it): on the
+//    20-minute default of 2026-12-04, eval's occ IoU was 0.823 / 0.832 with the ring,
+//    below the hull alone (0.842 / 0.836), and 0.846 / 0.852 with this band.
+// 3. KeepFeaturesDrawn (below).
+// `mask`: crop-sized CV_32FC1, changed in place; `aligned`: the crop the model drew from.
 inline constexpr double kHullEdgeBand = 3.0 / 256;
-void TrustHullEdge(cv::Mat& mask, const face::Landmarks& crop_points, cv::Mat& inside, cv::Mat& core);
 
-// The model's mask comes from redrawing the face (model::Swapper), and a model draws eyes
-// and mouths less exactly than the rest of the face (a gaze, a lid, teeth it never learnt),
-// so the mask calls parts of them covered on faces that nothing covers, and convert would
-// paste the source's own eye or lip into the swapped face. A covered patch (mask < 0.5) that lies
-// wholly inside the eyes' or the mouth's region (their landmarks' hulls, grown by a
-// sixteenth of the crop's side) is therefore taken for the model's drawing and kept as
-// face; a real occluder over an eye or the mouth reaches past it (a hand, a bar, a cup).
-// `scratch`: buffers reused from call to call.
+// A model draws eyes and mouths less exactly than the rest of the face (a gaze, a lid,
+// teeth it never learnt), so its mask calls parts of them covered on faces that nothing
+// covers, and convert would paste the source's own eye or lip into the swapped face. A
+// covered patch (mask < 0.5) that lies wholly inside the eyes' or the mouth's region (their
+// landmarks' hulls, grown by a sixteenth of the crop's side) is therefore taken for the
+// model's drawing and kept as face; a real occluder over an eye or the mouth reaches past
+// it (a hand, a bar, a cup). `scratch`: buffers reused from call to call.
 struct FeatureScratch {
   cv::Mat covered, labels, features, grow_kernel;
   std::vector<cv::Point> points, hull;
   std::vector<char> reaches_out;
 };
 void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, FeatureScratch& scratch);
+
+// Steps 1-3 above; `scratch`: buffers reused from call to call.
+struct ModelMaskScratch {
+  std::vector<cv::Point2f> points;
+  cv::Mat inside, core, region;
+  blend::ColorScratch color;
+  FeatureScratch features;
+};
+void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch);
 
 // Where a face went: the frame region that was rewritten and the blend mask over it
 // (CV_32FC1 in [0, 1], roi-sized). Empty when the face was too small or off-frame.
@@ -74,9 +84,8 @@ class FaceCompositor {
 
  private:
   CompositeOptions options_;
-  FeatureScratch features_;
-  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_,
-      hull_inside_, hull_core_;  // grown as faces need, then reused
+  ModelMaskScratch model_mask_;
+  cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_;  // grown as faces need, then reused
   blend::MultiBand multiband_;
 };
 
