@@ -100,6 +100,7 @@ int Swapper::resolution() const { return impl_->net->current_resolution(); }
 DeviceKind Swapper::device() const { return impl_->device_kind; }
 Precision Swapper::precision() const { return impl_->precision; }
 void Swapper::set_masks(bool on) { impl_->masks = on; }
+bool Swapper::masks() const { return impl_->masks; }
 
 std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {

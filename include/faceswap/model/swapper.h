@@ -49,6 +49,7 @@ class Swapper {
   // with every identity's decoder; callers that blend with the landmark hull alone turn it
   // off.
   void set_masks(bool on);
+  bool masks() const;
 
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).

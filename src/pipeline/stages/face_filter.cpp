@@ -20,6 +20,19 @@ std::vector<face::Descriptor> IdentityMeans(const model::ModelInfo& info) {
   return means;
 }
 
+// Swapper masks off for a scope, as they were after it.
+class MasksOff {
+ public:
+  explicit MasksOff(model::Swapper& swapper) : swapper_(swapper), were_on_(swapper.masks()) { swapper.set_masks(false); }
+  ~MasksOff() { swapper_.set_masks(were_on_); }
+  MasksOff(const MasksOff&) = delete;
+  MasksOff& operator=(const MasksOff&) = delete;
+
+ private:
+  model::Swapper& swapper_;
+  bool were_on_;
+};
+
 }  // namespace
 
 FaceFilter::FaceFilter(const SwapOptions& o, model::Swapper& swapper, int target) : target_(target) {
@@ -79,6 +92,9 @@ bool FaceFilter::Settled(const face::Face& face) const {
 }
 
 int GuessSourceIdentity(model::Swapper& swapper, const std::vector<cv::Mat>& crops) {
+  // Only the faces are compared: finding what covers them would redraw each face with every
+  // decoder once more for each identity tried.
+  const MasksOff masks_off(swapper);
   int best = 0;
   double best_error = 1e300;
   for (int id = 0; id < static_cast<int>(swapper.info().identities.size()); ++id) {
