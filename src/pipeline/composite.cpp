@@ -55,13 +55,27 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
       if (label[x] > 0 && !feature[x]) scratch.reaches_out[static_cast<size_t>(label[x])] = 1;
     }
   }
+  // The patches kept as face, with the soft fringe around them (the mask's ramp from
+  // covered to face, a few pixels wide), which would otherwise leave a faint ring of the
+  // source's eye or lip around the swapped one; never past the features' regions.
+  cv::Mat& kept = scratch.covered;
+  bool any = false;
   for (int y = 0; y < mask.rows; ++y) {
     const int* label = scratch.labels.ptr<int>(y);
-    float* value = mask.ptr<float>(y);
+    uchar* keep = kept.ptr<uchar>(y);
     for (int x = 0; x < mask.cols; ++x) {
-      if (label[x] > 0 && !scratch.reaches_out[static_cast<size_t>(label[x])]) value[x] = 1.0f;
+      keep[x] = label[x] > 0 && !scratch.reaches_out[static_cast<size_t>(label[x])] ? 255 : 0;
+      any = any || keep[x];
     }
   }
+  if (!any) return;
+  const int fringe = std::max(1, mask.cols / 32);
+  if (scratch.fringe_kernel.rows != 2 * fringe + 1) {
+    scratch.fringe_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * fringe + 1, 2 * fringe + 1});
+  }
+  cv::dilate(kept, kept, scratch.fringe_kernel);
+  cv::bitwise_and(kept, features, kept);
+  mask.setTo(1.0f, kept);
 }
 
 void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch) {

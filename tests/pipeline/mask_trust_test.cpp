@@ -43,6 +43,14 @@ TEST(KeepFeaturesDrawn, PatchesInsideAnEyeOrTheMouthAreTheModelsDrawing) {
     cv::Mat mask = MaskWithHole(centre, 2);
     KeepFeaturesDrawn(mask, points, scratch);
     EXPECT_EQ(cv::countNonZero(mask < 0.5f), 0) << "hole at " << centre;
+
+    // With the soft fringe a mask has around such a patch: the fringe goes too (it would
+    // leave a ring of the source's eye or lip), and nothing else changes.
+    cv::Mat soft(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+    cv::circle(soft, centre, 3, cv::Scalar(0.7), cv::FILLED);
+    cv::circle(soft, centre, 2, cv::Scalar(0.0), cv::FILLED);
+    KeepFeaturesDrawn(soft, points, scratch);
+    EXPECT_EQ(cv::countNonZero(soft != 1.0f), 0) << "fringed hole at " << centre;
   }
 }
 

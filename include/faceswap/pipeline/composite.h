@@ -47,10 +47,12 @@ inline constexpr double kHullEdgeBand = 3.0 / 256;
 // covers, and convert would paste the source's own eye or lip into the swapped face. A
 // covered patch (mask < 0.5) that lies wholly inside the eyes' or the mouth's region (their
 // landmarks' hulls, grown by a sixteenth of the crop's side) is therefore taken for the
-// model's drawing and kept as face; a real occluder over an eye or the mouth reaches past
-// it (a hand, a bar, a cup). `scratch`: buffers reused from call to call.
+// model's drawing and kept as face, with its soft fringe (the patch grown by 1/32 of the
+// crop, within those regions; it left a ring of the source's lid or lip line); a real
+// occluder over an eye or the mouth reaches past it (a hand, a bar, a cup). `scratch`:
+// buffers reused from call to call.
 struct FeatureScratch {
-  cv::Mat covered, labels, features, grow_kernel;
+  cv::Mat covered, labels, features, grow_kernel, fringe_kernel;
   std::vector<cv::Point> points, hull;
   std::vector<char> reaches_out;
 };
