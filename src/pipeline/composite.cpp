@@ -57,7 +57,8 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
   }
   // The patches kept as face, with the soft fringe around them (the mask's ramp from
   // covered to face, a few pixels wide), which would otherwise leave a faint ring of the
-  // source's eye or lip around the swapped one; never past the features' regions.
+  // source's eye or lip around the swapped one; never past the features' regions, nor onto
+  // a patch that reaches past them.
   cv::Mat& kept = scratch.covered;
   bool any = false;
   for (int y = 0; y < mask.rows; ++y) {
@@ -74,8 +75,16 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
     scratch.fringe_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * fringe + 1, 2 * fringe + 1});
   }
   cv::dilate(kept, kept, scratch.fringe_kernel);
-  cv::bitwise_and(kept, features, kept);
-  mask.setTo(1.0f, kept);
+  for (int y = 0; y < mask.rows; ++y) {
+    const int* label = scratch.labels.ptr<int>(y);
+    const uchar* keep = kept.ptr<uchar>(y);
+    const uchar* feature = features.ptr<uchar>(y);
+    float* value = mask.ptr<float>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      const bool in_front = label[x] > 0 && scratch.reaches_out[static_cast<size_t>(label[x])];
+      if (keep[x] && feature[x] && !in_front) value[x] = 1.0f;
+    }
+  }
 }
 
 void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch) {

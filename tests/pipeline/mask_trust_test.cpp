@@ -69,6 +69,13 @@ TEST(KeepFeaturesDrawn, WhatReachesPastThemStaysCovered) {
   EXPECT_EQ(cv::countNonZero(bar < 0.5f), covered);
   EXPECT_LT(bar.at<float>(eye.y, eye.x), 0.5f);
 
+  // With a one-pixel hole just below it in the eye: the hole goes, and its fringe stops at
+  // the bar.
+  bar.at<float>(eye.y + 4, eye.x) = 0.0f;
+  KeepFeaturesDrawn(bar, points, scratch);
+  EXPECT_EQ(bar.at<float>(eye.y + 4, eye.x), 1.0f);
+  EXPECT_EQ(cv::countNonZero(bar < 0.5f), covered);
+
   // A patch on the forehead, far from the eyes and the mouth.
   cv::Mat forehead = MaskWithHole({kSide / 2, 4}, 3);
   const int patch = cv::countNonZero(forehead < 0.5f);
