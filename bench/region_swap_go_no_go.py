@@ -11,7 +11,7 @@ input is large once halved (the eyes and brows: 96 x 48 at --scale 2), so a netw
 sees only it may learn its detail in the same minutes.
 
   /usr/bin/python3 bench/region_swap_go_no_go.py FACES_A FACES_B [--region eyes|mouth]
-      [--scale 1|2] [--minutes M] [--threads N] [--held-out 0.2]
+      [--scale 1|2] [--minutes M] [--threads N] [--held-out 0.2] [--flip 0.5]
       [--redrawn-a DIR] [--save DIR]
 
 FACES_A and FACES_B hold each person's aligned 256 px crops with the alignments.json that
@@ -178,6 +178,15 @@ def random_shift(x, generator, pixels):
     return torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
 
 
+def random_flip(x, generator, probability):
+    """A mirrored copy of a share of the faces, as faceswap's training does (the regions are
+    centred on the crop's middle, so the mirror is the same region of a mirrored face)."""
+    flip = torch.rand(x.shape[0], generator=generator) < probability
+    x = x.clone()
+    x[flip] = x[flip].flip(-1)
+    return x
+
+
 def measure(name, drawn_list, real_list, inner):
     ratios, fidelity = [], []
     x, y, w, h = inner
@@ -200,6 +209,8 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--held-out", type=float, default=0.2)
+    parser.add_argument("--flip", type=float, default=0.5,
+                        help="share of training faces mirrored (faceswap train's default 0.5)")
     parser.add_argument("--redrawn-a", help="A's crops redrawn by a faceswap model, matched by frame")
     parser.add_argument("--save", help="folder for side-by-side pictures of A's held-out frames")
     args = parser.parse_args()
@@ -229,7 +240,8 @@ def main():
         loss = 0.0
         for person in range(2):
             idx = torch.randint(0, len(train[person]), (batch,), generator=generator)
-            target = random_shift(train[person][idx], generator, max(1, 4 // args.scale))
+            target = random_shift(random_flip(train[person][idx], generator, args.flip), generator,
+                                  max(1, 4 // args.scale))
             inputs = random_warp(target, generator, 0.04)
             drawn = net.decode(net.encode(inputs), person)
             loss = loss + F.l1_loss(drawn, target)
