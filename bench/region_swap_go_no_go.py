@@ -14,8 +14,8 @@ sees only it may learn its detail in the same minutes.
       [--scale 1|2] [--minutes M] [--threads N] [--held-out 0.2] [--flip 0.5]
       [--redrawn-a DIR] [--save DIR]
 
-FACES_A and FACES_B hold each person's aligned 256 px crops with the alignments.json that
-faceswap extract writes beside them (the landmarks give the region's place). The last
+FACES_A and FACES_B hold each person's aligned 256 px crops as faceswap extract writes them
+(the alignment puts the eyes and the mouth in the same place of every crop). The last
 --held-out share of each person's crops in frame order is never trained on. Measured on
 A's held-out crops, in the region at the crop's resolution, as eval measures a face
 (sharpness: variance of the Laplacian over the real one's; detail fidelity: per band of
@@ -34,7 +34,6 @@ Needs PyTorch's Python API (bash scripts/setup.sh --bench installs Debian's pyth
 """
 import argparse
 import glob
-import json
 import os
 import sys
 import time
@@ -44,6 +43,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+# The crop's reading and the Laplacian bands are the detail stage's go/no-go's (same folder).
+from detail_stage_go_no_go import frame_key, laplacian_bands, to_bgr, to_tensor
 
 CROP = 256
 # The regions in the aligned 256 px crop (extract's template, coverage 1.5): the 5th to 95th
@@ -55,10 +57,6 @@ REGIONS = {"eyes": (32, 16, 192, 96),     # x, y, width, height: brows (17-26) a
 # (x 78-165, y 158-207), inside the landmark hull, so that a model's redraw converted with
 # --mask landmarks is measured on pixels it drew (above the brows the frame is the original).
 MEASURED = {"eyes": (56, 60, 144, 40), "mouth": (72, 152, 112, 64)}
-
-
-def frame_key(path):
-    return "_".join(os.path.basename(path).rsplit(".", 1)[0].split("_")[-2:])
 
 
 def load_regions(folder, box):
@@ -74,14 +72,6 @@ def load_regions(folder, box):
     return out
 
 
-def to_tensor(images):
-    return torch.from_numpy(np.stack(images)[..., ::-1].copy()).permute(0, 3, 1, 2).float() / 255.0
-
-
-def to_bgr(t):
-    return (t.clamp(0, 1).permute(1, 2, 0).numpy()[..., ::-1] * 255.0 + 0.5).astype(np.uint8).copy()
-
-
 def resize(x, size, mode):
     if mode == "area":
         return F.interpolate(x, size=size, mode="area")
@@ -94,21 +84,14 @@ def down_up(x, factor):
     return resize(resize(x, (h // factor, w // factor), "area"), (h, w), "bicubic")
 
 
-def laplacian_bands(x, count=2):
-    bands = []
-    for _ in range(count):
-        down = F.avg_pool2d(x, 2)
-        bands.append(x - F.interpolate(down, scale_factor=2, mode="bilinear", align_corners=False))
-        x = down
-    return bands
-
-
 def sharpness(bgr):
+    """Variance of the Laplacian over the whole box (the detail stage's takes a mask)."""
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     return float(cv2.Laplacian(grey, cv2.CV_32F)[4:-4, 4:-4].var())
 
 
 def detail_fidelity(real_bgr, drawn_bgr, bands=3):
+    """R / (R + E) per Laplacian band over the whole box, 2 px in from its edge at every level."""
     real = cv2.cvtColor(real_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     mine = cv2.cvtColor(drawn_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     out = []
