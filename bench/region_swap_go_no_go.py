@@ -213,7 +213,8 @@ def main():
         train.append(small[:split])
         held.append((full[split:], small[split:], keys[person][split:]))
         if person == 0:  # as many trained frames, the last before the split: the gap to held-out
-            seen = (full[2 * split - len(images):split], small[2 * split - len(images):split])
+            first = max(0, 2 * split - len(images))
+            seen = (full[first:split], small[first:split])
     h, w = train[0].shape[-2:]
     net = RegionAutoencoder(h, w)
     optimiser = torch.optim.Adam(net.parameters(), lr=4e-4, betas=(0.5, 0.999))
@@ -239,15 +240,15 @@ def main():
     full_a, small_a, held_keys = held[0]
     print(f"{args.region} ({w} x {h} drawn, {box[2]} x {box[3]} in the crop): trained {steps} steps of "
           f"{batch} per person in {args.minutes:g} min; A held out {len(full_a)}, B {len(held[1][0])}")
-    with torch.no_grad():
-        code = torch.cat([net.encode(small_a[i:i + 16]) for i in range(0, len(small_a), 16)])
-        up = lambda t: resize(t, tuple(full_a.shape[-2:]), "bicubic") if args.scale > 1 else t
-        as_a = up(torch.cat([net.decode(code[i:i + 16], 0) for i in range(0, len(code), 16)]))
-        as_b = up(torch.cat([net.decode(code[i:i + 16], 1) for i in range(0, len(code), 16)]))
-        ceiling64, ceiling128 = down_up(full_a, 4), down_up(full_a, 2)
-        seen_code = torch.cat([net.encode(seen[1][i:i + 16]) for i in range(0, len(seen[1]), 16)])
-        seen_as_a = torch.cat([net.decode(seen_code[i:i + 16], 0) for i in range(0, len(seen_code), 16)])
-        seen_as_a = resize(seen_as_a, tuple(seen[0].shape[-2:]), "bicubic") if args.scale > 1 else seen_as_a
+    def redraw(small, person, size):
+        """The regions drawn by `person`'s decoder, enlarged to the crop's resolution."""
+        with torch.no_grad():
+            drawn = torch.cat([net.decode(net.encode(small[i:i + 16]), person) for i in range(0, len(small), 16)])
+        return resize(drawn, size, "bicubic") if args.scale > 1 else drawn
+
+    size = tuple(full_a.shape[-2:])
+    as_a, as_b, seen_as_a = redraw(small_a, 0, size), redraw(small_a, 1, size), redraw(seen[1], 0, size)
+    ceiling64, ceiling128 = down_up(full_a, 4), down_up(full_a, 2)
     real = [to_bgr(t) for t in full_a]
     inner = MEASURED[args.region]
     inner = (inner[0] - box[0], inner[1] - box[1], inner[2], inner[3])
@@ -260,7 +261,7 @@ def main():
         measure("the faceswap model's redraw (--redrawn-a)", model_bgr, real, inner)
     mine = [to_bgr(t) for t in as_a]
     measure(f"region autoencoder, A's decoder (1/{args.scale} resolution)", mine, real, inner)
-    measure(f"the same on as many of A's trained frames (the last before the held-out ones)",
+    measure("the same on as many of A's trained frames (the last before the held-out ones)",
             [to_bgr(t) for t in seen_as_a], [to_bgr(t) for t in seen[0]], inner)
     if args.save:
         os.makedirs(args.save, exist_ok=True)
