@@ -11,6 +11,7 @@
 #include <optional>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "faceswap/core/error.h"
 
@@ -155,6 +156,42 @@ TEST(Tracker, SceneCutStartsANewTrackOnTheNewFace) {
   }
   EXPECT_GT(tracker.stats().detections, detections_before);
   EXPECT_GE(tracker.stats().lost, 1);
+}
+
+TEST(Tracker, SmoothingStartsAfreshWhereTheFaceJumps) {
+  // person_a's first frame held still for 20 frames, then the same picture moved by 40% of
+  // the face's width (a cut to another shot of the same face): the track goes on under the
+  // same id, and the smoothed landmarks must land on the face at once, as the raw fit does,
+  // instead of gliding over from where it was (before the reset: 0.8 IOD behind).
+  FACESWAP_REQUIRE_SAMPLE(path, "clips/person_a.mp4");
+  video::Reader reader(path);
+  video::Frame first;
+  ASSERT_TRUE(reader.Next(first));
+  face::TrackerOptions raw_options;
+  raw_options.smooth = false;
+  face::Tracker smooth(face::TrackerOptions{}, face::DetectorOptions{});
+  face::Tracker raw(raw_options, face::DetectorOptions{});
+  int id = -1;
+  float width = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto faces = smooth.Update(first.bgr, i / 30.0);
+    raw.Update(first.bgr, i / 30.0);
+    ASSERT_EQ(faces.size(), 1u) << "frame " << i;
+    id = faces[0].track_id;
+    width = faces[0].box.width;
+  }
+  cv::Mat moved;
+  const cv::Matx23d shift(1, 0, 0.4 * width, 0, 1, 0);
+  cv::warpAffine(first.bgr, moved, shift, first.bgr.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  const auto faces = smooth.Update(moved, 20 / 30.0);
+  const auto truth = raw.Update(moved, 20 / 30.0);
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_EQ(truth.size(), 1u);
+  ASSERT_EQ(faces[0].track_id, id) << "the jump started a new track: this test no longer tests the filters";
+  const double iod = face::InterOcularDistance(truth[0].points);
+  double distance = 0.0;
+  for (size_t i = 0; i < truth[0].points.size(); ++i) distance += cv::norm(faces[0].points[i] - truth[0].points[i]);
+  EXPECT_LT(distance / truth[0].points.size(), 0.05 * iod);
 }
 
 TEST(Tracker, SelectionParsing) {
