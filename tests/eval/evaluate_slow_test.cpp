@@ -226,7 +226,9 @@ TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   std::printf("oracle IoU %.3f, %.1f dB; whole crop IoU %.3f, %.1f dB; nothing IoU %.3f, %.1f dB (%d faces)\n",
               oracle.iou, oracle.psnr, everywhere.iou, everywhere.psnr, nothing.iou, nothing.psnr, oracle.faces);
   ASSERT_GT(oracle.faces, 10);
-  EXPECT_GT(oracle.iou, 0.95);
+  // What crosses the edge band costs the oracle about 5% (0.950 on the fixture's 52 faces since
+  // the tracker's smoothing restarts at cuts, which moved a few crops; the hull alone 0.835).
+  EXPECT_GT(oracle.iou, 0.94);
   EXPECT_GT(oracle.psnr, 30.0);
   EXPECT_LT(everywhere.iou, oracle.iou - 0.05);  // the hull alone: occluders cover part of it
   EXPECT_GT(everywhere.iou, 0.5);
