@@ -98,6 +98,14 @@ void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMask
   cv::compare(scratch.core, 0.5, scratch.region, cv::CMP_GT);
   blend::DecideByColor(mask, aligned.crop, scratch.region, scratch.color);
   cv::subtract(scratch.inside, scratch.core, scratch.inside);  // 1 on the edge band, 0 elsewhere
+  // The band is face only as far as the face just inside it is: where something covers the
+  // face up to the band (a hand reaching in from outside), the band keeps the mask's value.
+  mask.copyTo(scratch.near);
+  scratch.near.setTo(1.0f, ~scratch.region);
+  const int reach = 2 * (eroded.erode + 1) + 1;
+  if (scratch.near_kernel.rows != reach) scratch.near_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {reach, reach});
+  cv::erode(scratch.near, scratch.near, scratch.near_kernel);
+  cv::multiply(scratch.inside, scratch.near, scratch.inside);
   cv::max(mask, scratch.inside, mask);
   KeepFeaturesDrawn(mask, aligned.crop_points, scratch.features);
 }

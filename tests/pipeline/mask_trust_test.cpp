@@ -1,11 +1,17 @@
 // The compositor's trust in the landmarks over the model's mask: a patch that the mask
 // calls covered but that lies wholly inside an eye's or the mouth's region is the model's
 // own drawing of it, and is kept as face; one that reaches past it is something in front.
+// Along the hull's edge the landmarks say where the face is, but not through something that
+// covers the face just inside it.
 
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
 
+#include <cmath>
+#include <vector>
+
+#include "faceswap/blend/mask.h"
 #include "faceswap/face/align.h"
 #include "faceswap/pipeline/composite.h"
 
@@ -86,6 +92,37 @@ TEST(KeepFeaturesDrawn, WhatReachesPastThemStaysCovered) {
   cv::Mat clear(kSide, kSide, CV_32FC1, cv::Scalar(0.8));
   KeepFeaturesDrawn(clear, points, scratch);
   EXPECT_EQ(cv::countNonZero(clear != 0.8f), 0);
+}
+
+TEST(PrepareModelMask, TheHullsEdgeIsFaceOnlyWhereTheFaceInsideItIs) {
+  const face::Landmarks points = MeanFaceInCrop();
+  face::AlignedFace aligned;
+  aligned.crop = cv::Mat(kSide, kSide, CV_8UC3, cv::Scalar(120, 140, 190));
+  aligned.crop_points = points;
+  const std::vector<cv::Point2f> hull_points(points.begin(), points.end());
+  cv::Mat inside(kSide, kSide, CV_32FC1), core(kSide, kSide, CV_32FC1);
+  blend::HullMaskInto(hull_points, {}, inside);
+  blend::HullMaskInto(hull_points, {static_cast<int>(std::lround(kHullEdgeBand * kSide)), 0}, core);
+  const cv::Mat band = (inside > 0.5f) & ~(core > 0.5f);
+  ASSERT_GT(cv::countNonZero(band), 20);
+  ModelMaskScratch scratch;
+
+  // The model's blurred guess at the face's outline, a ring of "covered" outside the core:
+  // on the band the hull's edge wins.
+  cv::Mat ring(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+  ring.setTo(0.0f, ~(core > 0.5f));
+  PrepareModelMask(ring, aligned, scratch);
+  EXPECT_EQ(cv::countNonZero(band & (ring < 0.5f)), 0);
+
+  // A bar reaching in from the crop's left edge to the nose (a finger, a microphone): it
+  // stays covered across the band too, not cut by a stripe of face.
+  const cv::Point nose(points[30]);
+  cv::Mat bar(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+  cv::line(bar, {0, nose.y}, nose, cv::Scalar(0.0), 5);
+  const cv::Mat bar_on_band = band & (bar < 0.5f);
+  ASSERT_GT(cv::countNonZero(bar_on_band), 0);
+  PrepareModelMask(bar, aligned, scratch);
+  EXPECT_EQ(cv::countNonZero(bar_on_band & (bar < 0.5f)), cv::countNonZero(bar_on_band));
 }
 
 }  // namespace

@@ -37,7 +37,10 @@ struct CompositeOptions {
 //    hull's edge the occlusion network's mask is its own blurred guess at that edge, which
 //    the hull gives exactly. That guess cut a ring of visible face (6% of it): on the
 //    20-minute default of 2026-12-04, eval's occ IoU was 0.823 / 0.832 with the ring,
-//    below the hull alone (0.842 / 0.836), and 0.846 / 0.852 with this band.
+//    below the hull alone (0.842 / 0.836), and 0.846 / 0.852 with this band. But only as
+//    far as the face just inside the band is face: where the mask calls that covered (a
+//    hand or a bar reaching in from outside the hull), the band keeps the mask's value,
+//    or the swapped face showed as a stripe across the occluder along the hull's edge.
 // 3. KeepFeaturesDrawn (below).
 // `mask`: crop-sized CV_32FC1, changed in place; `aligned`: the crop the model drew from.
 inline constexpr double kHullEdgeBand = 3.0 / 256;
@@ -61,7 +64,7 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
 // Steps 1-3 above; `scratch`: buffers reused from call to call.
 struct ModelMaskScratch {
   std::vector<cv::Point2f> points;
-  cv::Mat inside, core, region;
+  cv::Mat inside, core, region, near, near_kernel;
   blend::ColorScratch color;
   FeatureScratch features;
 };
