@@ -194,6 +194,39 @@ TEST(Tracker, SmoothingStartsAfreshWhereTheFaceJumps) {
   EXPECT_LT(distance / truth[0].points.size(), 0.05 * iod);
 }
 
+TEST(Tracker, AFaceLostBehindSomethingComesBackUnderItsId) {
+  // person_a's first frame, then the same frame with her face covered by a flat grey card
+  // (the fit is lost, no detector finds a face), then uncovered again: within
+  // kKeepLostSeconds (1 s) the track goes on under its id (whose face it is, decided on
+  // earlier frames, goes on with it); after longer, the face is a new track.
+  FACESWAP_REQUIRE_SAMPLE(path, "clips/person_a.mp4");
+  video::Reader reader(path);
+  video::Frame first;
+  ASSERT_TRUE(reader.Next(first));
+  face::Tracker tracker(face::TrackerOptions{}, face::DetectorOptions{});
+  double seconds = 0;
+  auto show = [&](const cv::Mat& frame, int frames) {
+    std::vector<face::Face> faces;
+    for (int i = 0; i < frames; ++i, seconds += 1 / 30.0) faces = tracker.Update(frame, seconds);
+    return faces;
+  };
+  const auto seen = show(first.bgr, 10);
+  ASSERT_EQ(seen.size(), 1u);
+  const int id = seen[0].track_id;
+  cv::Mat covered = first.bgr.clone();
+  const cv::Rect card = cv::Rect(seen[0].box) & cv::Rect(0, 0, covered.cols, covered.rows);
+  covered(card).setTo(cv::Scalar(128, 128, 128));
+  ASSERT_TRUE(show(covered, 5).empty()) << "the card does not hide the face: this test no longer tests losing it";
+  const auto back = show(first.bgr, 1);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].track_id, id);
+
+  ASSERT_TRUE(show(covered, 40).empty());  // 1.3 s
+  const auto later = show(first.bgr, 1);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_NE(later[0].track_id, id);
+}
+
 TEST(Tracker, SelectionParsing) {
   face::TrackerOptions o;
   face::ParseFaceSelection("largest", o);

@@ -131,7 +131,7 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
   // The occluder's pixels over the face (a few pixels in from its edge, where the codec
   // and the blend mix it with its surroundings), and the face away from it.
   SquaredError occluder_learned, occluder_hull, face_learned;
-  int measured = 0;
+  int measured = 0, left_alone = 0;
   const cv::Mat grow = cv::getStructuringElement(cv::MORPH_ELLIPSE, {31, 31});
   for (int i = kFirstMoving; i < kFirstMoving + kMovingFrames; ++i) {
     const cv::Mat face = Hull(faces[i], input[i].size(), 0.05);
@@ -143,6 +143,9 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
     occluder_learned.Add(with_learned[i], input[i], occluder);
     occluder_hull.Add(with_hull[i], input[i], occluder);
     face_learned.Add(with_learned[i], input[i], face & ~around);
+    SquaredError this_face;
+    this_face.Add(with_learned[i], input[i], face & ~around);
+    if (this_face.Psnr() > 40.0) ++left_alone;  // not swapped: only the codec changed it
     ++measured;
     if (i == kFirstMoving + kMovingFrames / 2) {
       cv::Mat side_by_side;
@@ -151,16 +154,25 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
     }
   }
   ASSERT_GT(measured, 30);
-  std::printf("occluder PSNR: learned mask %.1f dB, landmark hull %.1f dB; uncovered face %.1f dB (%d frames; %s)\n",
-              occluder_learned.Psnr(), occluder_hull.Psnr(), face_learned.Psnr(), measured, dir.c_str());
+  std::printf(
+      "occluder PSNR: learned mask %.1f dB, landmark hull %.1f dB; uncovered face %.1f dB (%d frames, %d not "
+      "swapped; %s)\n",
+      occluder_learned.Psnr(), occluder_hull.Psnr(), face_learned.Psnr(), measured, left_alone, dir.c_str());
   // Issue 28 asks for 30 dB. The mask finds the patch by how differently the model redraws
   // the face there, so it needs a model that draws the face: the fixture's 300 steps of
   // batch 8 kept the patch at 21.2 dB (hull 16.7), a 4-minute model at 23.6, a 20-minute one
-  // at 26.0, 300 steps with `--occluders 0.5` at 27.2-30.2 (README, "Things in front of the
+  // at 26.0 (25.7 since the tracker keeps the face), 300 steps with `--occluders 0.5` at 27.2-30.2 (README, "Things in front of the
   // face"; the patch's skin-coloured hand, a tenth of it, is drawn over). The bound is what
   // the fixture reaches, clearly above the hull.
-  EXPECT_GE(occluder_learned.Psnr(), 19.0);
+  // Since a lost track is taken up again under its id (tracker.cpp, kKeepLostSeconds), the
+  // half-covered frames after the detector finds the face again are swapped too, which
+  // costs the fixture's patch 21.0 -> 18.8 dB (the hull's 16.7 -> 14.2).
+  EXPECT_GE(occluder_learned.Psnr(), 17.0);
   EXPECT_GT(occluder_learned.Psnr(), occluder_hull.Psnr() + 3.0);
+  // The face stays swapped while the patch crosses it, but for the frames in which no
+  // detector finds it (5): before, the track found again was a new one, judged on one
+  // half-covered face to be nobody the model knows, and 17 frames were left as they were.
+  EXPECT_LE(left_alone, 8);
   // The swap still changes the uncovered face.
   EXPECT_LT(face_learned.Psnr(), 26.0);
 }

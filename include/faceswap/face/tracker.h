@@ -10,6 +10,8 @@
 //     that is not a face does not settle. When that box is within `refit_tolerance` of
 //     the box the fit started from, the fit has settled already and the second fit is
 //     skipped (about every other frame of a talking head).
+// A lost face is looked for where it was for a second (kKeepLostSeconds in tracker.cpp);
+// found again there, it keeps its track id (after a cut only if it still looks like it).
 // Landmarks are smoothed with a One-Euro filter (see one_euro.h).
 //
 //   face::Tracker tracker(tracker_options, detector_options);
