@@ -192,8 +192,9 @@ TEST(EvalSlow, DetailFidelityRanksRealOverBlurredOverNoisyFaces) {
 // face differs from the unoccluded face) scores IoU ~1 and keeps the occluder; drawing over
 // the whole crop loses the occluder; drawing nothing keeps it but finds no face. (All three
 // are occlusion-only masks, so the hull's edge band, pipeline::PrepareModelMask, says
-// "face" in each: it costs the oracle what crosses that band. Their values are 0 or 1, which
-// colour never overrules.)
+// "face" in each where the face just inside it is face: that costs the oracle a little where
+// an occluder reaches the band, and gives nothing to a mask that finds no face at all. Their
+// values are 0 or 1, which colour never overrules.)
 TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_a.mp4");
   const Faces faces = LoadFixtureFaces();
@@ -226,17 +227,16 @@ TEST(EvalSlow, OcclusionFiguresKnowAnOracleMaskFromTheHullAndFromNothing) {
   std::printf("oracle IoU %.3f, %.1f dB; whole crop IoU %.3f, %.1f dB; nothing IoU %.3f, %.1f dB (%d faces)\n",
               oracle.iou, oracle.psnr, everywhere.iou, everywhere.psnr, nothing.iou, nothing.psnr, oracle.faces);
   ASSERT_GT(oracle.faces, 10);
-  // What crosses the edge band costs the oracle about 5% (0.950 on the fixture's 52 faces since
-  // the tracker's smoothing restarts at cuts, which moved a few crops; the hull alone 0.835).
-  EXPECT_GT(oracle.iou, 0.94);
+  // The edge band costs the oracle about 4% (0.956 on the fixture's 52 faces; 0.950 when the
+  // band was face even across an occluder; the hull alone 0.835).
+  EXPECT_GT(oracle.iou, 0.945);
   EXPECT_GT(oracle.psnr, 30.0);
   EXPECT_LT(everywhere.iou, oracle.iou - 0.05);  // the hull alone: occluders cover part of it
   EXPECT_GT(everywhere.iou, 0.5);
   EXPECT_NEAR(everywhere.hull_iou, everywhere.iou, 1e-9);  // reported as the baseline
   EXPECT_NEAR(oracle.hull_iou, everywhere.iou, 1e-9);      // whatever the mask
   EXPECT_LT(everywhere.psnr, 20.0);
-  EXPECT_LT(nothing.iou, 0.1);  // the band alone
-  EXPECT_GT(nothing.iou, 0.02);
+  EXPECT_LT(nothing.iou, 0.02);  // not even the band: nothing inside it is face
   EXPECT_GT(nothing.psnr, 40.0);
   EXPECT_FALSE(oracle.sheet.empty());
 }
