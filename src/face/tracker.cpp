@@ -181,7 +181,7 @@ struct Tracker::Impl {
 
   // The frame's thumbnail and the previous one's (cuts, kCutCorrelation).
   cv::Mat thumbnail, previous_thumbnail;
-  bool lost_this_frame = false;  // a followed track was lost in this frame
+  bool lost_this_frame = false;  // a followed or parked track was lost in this frame
   bool cut_this_frame = false;
 
   // Scratch buffers reused per frame.
@@ -397,6 +397,7 @@ struct Tracker::Impl {
         Patch(frame, t.raw, patch32);
         if (Appearance(patch32, t.reference_patch) < options.min_appearance) {
           t.alive = false;
+          lost_this_frame = true;
           detect = true;
           cnn_backoff.Reset();
           small_backoff.Reset();
