@@ -101,7 +101,8 @@ void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMask
   // The band is face only as far as the face just inside it is: where something covers the
   // face up to the band (a hand reaching in from outside), the band keeps the mask's value.
   mask.copyTo(scratch.near);
-  scratch.near.setTo(1.0f, ~scratch.region);
+  cv::bitwise_not(scratch.region, scratch.outside);
+  scratch.near.setTo(1.0f, scratch.outside);
   const int reach = 2 * (eroded.erode + 1) + 1;
   if (scratch.near_kernel.rows != reach) scratch.near_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {reach, reach});
   cv::erode(scratch.near, scratch.near, scratch.near_kernel);

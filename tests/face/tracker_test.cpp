@@ -33,6 +33,13 @@ struct ClipPass {
   std::map<int, int64_t> frames_per_track;
 };
 
+// The first frame of a clip or an image (empty when it has none).
+cv::Mat FirstFrame(const std::filesystem::path& path) {
+  video::Reader reader(path);
+  video::Frame frame;
+  return reader.Next(frame) ? frame.bgr.clone() : cv::Mat();
+}
+
 const ClipPass& PersonAPass() {
   static const ClipPass pass = [] {
     ClipPass p;
@@ -164,9 +171,8 @@ TEST(Tracker, SmoothingStartsAfreshWhereTheFaceJumps) {
   // same id, and the smoothed landmarks must land on the face at once, as the raw fit does,
   // instead of gliding over from where it was (before the reset: 0.8 IOD behind).
   FACESWAP_REQUIRE_SAMPLE(path, "clips/person_a.mp4");
-  video::Reader reader(path);
-  video::Frame first;
-  ASSERT_TRUE(reader.Next(first));
+  const cv::Mat first = FirstFrame(path);
+  ASSERT_FALSE(first.empty());
   face::TrackerOptions raw_options;
   raw_options.smooth = false;
   face::Tracker smooth(face::TrackerOptions{}, face::DetectorOptions{});
@@ -174,15 +180,15 @@ TEST(Tracker, SmoothingStartsAfreshWhereTheFaceJumps) {
   int id = -1;
   float width = 0;
   for (int i = 0; i < 20; ++i) {
-    const auto faces = smooth.Update(first.bgr, i / 30.0);
-    raw.Update(first.bgr, i / 30.0);
+    const auto faces = smooth.Update(first, i / 30.0);
+    raw.Update(first, i / 30.0);
     ASSERT_EQ(faces.size(), 1u) << "frame " << i;
     id = faces[0].track_id;
     width = faces[0].box.width;
   }
   cv::Mat moved;
   const cv::Matx23d shift(1, 0, 0.4 * width, 0, 1, 0);
-  cv::warpAffine(first.bgr, moved, shift, first.bgr.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpAffine(first, moved, shift, first.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   const auto faces = smooth.Update(moved, 20 / 30.0);
   const auto truth = raw.Update(moved, 20 / 30.0);
   ASSERT_EQ(faces.size(), 1u);
@@ -200,9 +206,8 @@ TEST(Tracker, AFaceLostBehindSomethingComesBackUnderItsId) {
   // kKeepLostSeconds (1 s) the track goes on under its id (whose face it is, decided on
   // earlier frames, goes on with it); after longer, the face is a new track.
   FACESWAP_REQUIRE_SAMPLE(path, "clips/person_a.mp4");
-  video::Reader reader(path);
-  video::Frame first;
-  ASSERT_TRUE(reader.Next(first));
+  const cv::Mat first = FirstFrame(path);
+  ASSERT_FALSE(first.empty());
   face::Tracker tracker(face::TrackerOptions{}, face::DetectorOptions{});
   double seconds = 0;
   auto show = [&](const cv::Mat& frame, int frames) {
@@ -210,19 +215,19 @@ TEST(Tracker, AFaceLostBehindSomethingComesBackUnderItsId) {
     for (int i = 0; i < frames; ++i, seconds += 1 / 30.0) faces = tracker.Update(frame, seconds);
     return faces;
   };
-  const auto seen = show(first.bgr, 10);
+  const auto seen = show(first, 10);
   ASSERT_EQ(seen.size(), 1u);
   const int id = seen[0].track_id;
-  cv::Mat covered = first.bgr.clone();
+  cv::Mat covered = first.clone();
   const cv::Rect card = cv::Rect(seen[0].box) & cv::Rect(0, 0, covered.cols, covered.rows);
   covered(card).setTo(cv::Scalar(128, 128, 128));
   ASSERT_TRUE(show(covered, 5).empty()) << "the card does not hide the face: this test no longer tests losing it";
-  const auto back = show(first.bgr, 1);
+  const auto back = show(first, 1);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].track_id, id);
 
   ASSERT_TRUE(show(covered, 40).empty());  // 1.3 s
-  const auto later = show(first.bgr, 1);
+  const auto later = show(first, 1);
   ASSERT_EQ(later.size(), 1u);
   EXPECT_NE(later[0].track_id, id);
 }
@@ -240,17 +245,16 @@ TEST(Tracker, SelectionParsing) {
 
 TEST(Tracker, LargestAndReferenceSelectionOnTwoPeople) {
   FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
-  video::Reader reader(two);
-  video::Frame frame;
-  ASSERT_TRUE(reader.Next(frame));
+  const cv::Mat frame = FirstFrame(two);
+  ASSERT_FALSE(frame.empty());
   face::Detector detector{face::DetectorOptions{}};
-  const auto all = detector.Detect(frame.bgr);
+  const auto all = detector.Detect(frame);
   ASSERT_EQ(all.size(), 2u);
 
   face::TrackerOptions largest;
   face::ParseFaceSelection("largest", largest);
   face::Tracker t1(largest, face::DetectorOptions{});
-  const auto one = t1.Update(frame.bgr);
+  const auto one = t1.Update(frame);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_GT((one[0].box & all[0].box).area(), 0.5f * all[0].box.area());  // all[] is largest first
 
@@ -259,13 +263,13 @@ TEST(Tracker, LargestAndReferenceSelectionOnTwoPeople) {
   const cv::Rect2f b = all[1].box;
   const cv::Rect margin = cv::Rect(cv::Point(int(b.x - b.width), int(b.y - b.height)),
                                    cv::Point(int(b.br().x + b.width), int(b.br().y + b.height))) &
-                          cv::Rect(0, 0, frame.bgr.cols, frame.bgr.rows);
+                          cv::Rect(0, 0, frame.cols, frame.rows);
   const auto ref_path = dir / "ref.png";
-  ASSERT_TRUE(cv::imwrite(ref_path.string(), frame.bgr(margin)));
+  ASSERT_TRUE(cv::imwrite(ref_path.string(), frame(margin)));
   face::TrackerOptions by_ref;
   face::ParseFaceSelection("ref:" + ref_path.string(), by_ref);
   face::Tracker t2(by_ref, face::DetectorOptions{});
-  const auto chosen = t2.Update(frame.bgr);
+  const auto chosen = t2.Update(frame);
   ASSERT_EQ(chosen.size(), 1u);
   EXPECT_GT((chosen[0].box & all[1].box).area(), 0.5f * all[1].box.area());
 }
@@ -275,13 +279,12 @@ TEST(Tracker, ParkedFaceIsNotFollowedNorStartedAgain) {
   // (convert: somebody it leaves alone), Update returns only the other one, and the
   // periodic redetections that still see the parked face do not make a new track of it.
   FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
-  video::Reader reader(two);
-  video::Frame frame;
-  ASSERT_TRUE(reader.Next(frame));
+  const cv::Mat frame = FirstFrame(two);
+  ASSERT_FALSE(frame.empty());
   face::DetectorOptions hog;  // the CNN's searches after the face is gone would only cost time here
   hog.kind = face::DetectorKind::kHog;
   face::Tracker tracker(face::TrackerOptions{}, hog);
-  const auto first = tracker.Update(frame.bgr, 0.0);
+  const auto first = tracker.Update(frame, 0.0);
   ASSERT_EQ(first.size(), 2u);
   const auto smaller = std::min_element(first.begin(), first.end(), [](const face::Face& a, const face::Face& b) {
     return a.box.area() < b.box.area();
@@ -290,7 +293,7 @@ TEST(Tracker, ParkedFaceIsNotFollowedNorStartedAgain) {
   tracker.Park(parked);
   EXPECT_EQ(tracker.parked_tracks(), 1);
   for (int i = 1; i < 60; ++i) {
-    const auto faces = tracker.Update(frame.bgr, i / 30.0);
+    const auto faces = tracker.Update(frame, i / 30.0);
     ASSERT_EQ(faces.size(), 1u) << "frame " << i;
     EXPECT_EQ(faces[0].track_id, followed) << "frame " << i;
     EXPECT_EQ(tracker.parked_tracks(), 1) << "frame " << i;
@@ -299,7 +302,7 @@ TEST(Tracker, ParkedFaceIsNotFollowedNorStartedAgain) {
   EXPECT_EQ(tracker.stats().parked, 1);
 
   // When the face is gone, the parked track goes too, after max_missed_detections misses.
-  const cv::Mat empty(frame.bgr.size(), CV_8UC3, cv::Scalar(90, 90, 90));
+  const cv::Mat empty(frame.size(), CV_8UC3, cv::Scalar(90, 90, 90));
   for (int i = 0; i < 5 * face::TrackerOptions{}.redetect_every + 1; ++i) tracker.Update(empty, 2.0 + i / 30.0);
   EXPECT_EQ(tracker.parked_tracks(), 0);
 }
@@ -309,25 +312,24 @@ TEST(Tracker, OnlyParkedFacesInViewAreRedetectedPeriodicallyAndACutIsSeenAtOnce)
   // one, only redetected every redetect_every frames, yet a cut away from them is searched
   // in the frame it happens.
   FACESWAP_REQUIRE_SAMPLE(two, "images/two_people.jpg");
-  video::Reader reader(two);
-  video::Frame frame;
-  ASSERT_TRUE(reader.Next(frame));
+  const cv::Mat frame = FirstFrame(two);
+  ASSERT_FALSE(frame.empty());
   face::DetectorOptions hog;
   hog.kind = face::DetectorKind::kHog;
   const face::TrackerOptions options;
   face::Tracker tracker(options, hog);
-  const auto first = tracker.Update(frame.bgr, 0.0);
+  const auto first = tracker.Update(frame, 0.0);
   ASSERT_EQ(first.size(), 2u);
   for (const auto& f : first) tracker.Park(f.track_id);
   const int64_t start = tracker.stats().detections;
   const int frames = 4 * options.redetect_every;
   for (int i = 1; i <= frames; ++i) {
-    EXPECT_TRUE(tracker.Update(frame.bgr, i / 30.0).empty()) << "frame " << i;
+    EXPECT_TRUE(tracker.Update(frame, i / 30.0).empty()) << "frame " << i;
     ASSERT_EQ(tracker.parked_tracks(), 2) << "frame " << i;
   }
   EXPECT_EQ(tracker.stats().detections - start, frames / options.redetect_every);
 
-  const cv::Mat cut(frame.bgr.size(), CV_8UC3, cv::Scalar(90, 90, 90));
+  const cv::Mat cut(frame.size(), CV_8UC3, cv::Scalar(90, 90, 90));
   const int64_t before_cut = tracker.stats().detections;
   tracker.Update(cut, (frames + 1) / 30.0);
   EXPECT_EQ(tracker.stats().detections, before_cut + 1);

@@ -64,7 +64,7 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
 // Steps 1-3 above; `scratch`: buffers reused from call to call.
 struct ModelMaskScratch {
   std::vector<cv::Point2f> points;
-  cv::Mat inside, core, region, near, near_kernel;
+  cv::Mat inside, core, region, outside, near, near_kernel;
   blend::ColorScratch color;
   FeatureScratch features;
 };
