@@ -167,8 +167,10 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
   // tenth of it, is drawn over). The bound is what the fixture reaches, clearly above the hull.
   // Since a lost track is taken up again under its id (tracker.cpp, kKeepLostSeconds), the
   // half-covered frames after the detector finds the face again are swapped too, which
-  // costs the fixture's patch 21.0 -> 18.8 dB (the hull's 16.7 -> 14.2).
-  EXPECT_GE(occluder_learned.Psnr(), 17.0);
+  // costs the fixture's patch 21.0 -> 18.8 dB (the hull's 16.7 -> 14.2). Since each track
+  // remembers its face (blend::FaceMemory), the hand's fingers beside the suit are kept
+  // too: 18.8 -> 20.3 dB with the fixture, 25.7 -> 30.4 dB with the 20-minute `lite`.
+  EXPECT_GE(occluder_learned.Psnr(), 19.0);
   EXPECT_GT(occluder_learned.Psnr(), occluder_hull.Psnr() + 3.0);
   // The face stays swapped while the patch crosses it, but for the frames in which no
   // detector finds it (5): before, the track found again was a new one, judged on one

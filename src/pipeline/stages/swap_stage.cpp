@@ -1,8 +1,13 @@
 #include "swap_stage.h"
 
+#include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 #include "face_filter.h"
+#include "faceswap/blend/mask.h"
+#include "faceswap/pipeline/composite.h"
 
 namespace faceswap::pipeline {
 
@@ -25,8 +30,31 @@ void SwapStage::Process(std::vector<Item>& items) {
   const auto outputs = swapper_.Swap(crops, target_, batch_size_);
   size_t k = 0;
   for (Item& item : items) {
-    for (SwapJob& job : item.faces) job.swapped = outputs[k++];
+    for (SwapJob& job : item.faces) {
+      job.swapped = outputs[k++];
+      RememberFace(item.frame.seconds, job);
+    }
   }
+}
+
+void SwapStage::RememberFace(double seconds, SwapJob& job) {
+  cv::Mat& mask = job.swapped.mask;
+  if (mask.empty() || job.face.track_id < 0) return;
+  const face::AlignedFace& aligned = job.aligned;
+  const cv::Mat* crop = &aligned.crop;  // hd draws at the crop's side; others at theirs
+  if (crop->size() != mask.size()) {
+    cv::resize(aligned.crop, crop_, mask.size(), 0, 0, cv::INTER_AREA);
+    crop = &crop_;
+  }
+  const double to_mask = static_cast<double>(mask.cols) / aligned.crop.cols;
+  points_.clear();
+  for (const cv::Point2f& p : aligned.crop_points) points_.emplace_back(p.x * to_mask, p.y * to_mask);
+  blend::MaskOptions core;  // the hull less its edge band, where the hull knows better (composite.h)
+  core.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
+  hull_.create(mask.size(), CV_32FC1);
+  blend::HullMaskInto(points_, core, hull_);
+  cv::compare(hull_, 0.5, region_, cv::CMP_GT);
+  memory_.Apply(job.face.track_id, seconds, *crop, region_, mask);
 }
 
 }  // namespace faceswap::pipeline

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "faceswap/blend/face_memory.h"
 #include "item.h"
 
 namespace faceswap::pipeline {
@@ -14,13 +15,20 @@ class SwapStage {
   // or, for models without identity descriptors, the decoder that redraws the faces best).
   SwapStage(model::Swapper& swapper, int batch_size, int target);
 
-  // Swaps every face of these frames (as the identity their items name, once known).
+  // Swaps every face of these frames (as the identity their items name, once known), and
+  // grows the covers its masks found by what changed on each tracked face
+  // (blend::FaceMemory: the frames come in order here).
   void Process(std::vector<Item>& items);
 
  private:
   model::Swapper& swapper_;
   int batch_size_;
+  void RememberFace(double seconds, SwapJob& job);
+
   int target_;
+  blend::FaceMemory memory_;
+  std::vector<cv::Point2f> points_;
+  cv::Mat crop_, hull_, region_;
 };
 
 }  // namespace faceswap::pipeline

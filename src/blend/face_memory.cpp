@@ -1,0 +1,127 @@
+#include "faceswap/blend/face_memory.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+namespace faceswap::blend {
+namespace {
+
+// A track unseen for longer is forgotten (the tracker keeps a lost face as long).
+constexpr double kForgetSeconds = 1.0;
+// The crops are compared blurred per channel over 3 px at 64 (as the model's redraw is):
+// the face's fine texture moves with the landmarks' jitter, a covering shape's colour does
+// not.
+constexpr double kBlurAt64 = 3;
+// The difference is measured in medians of itself over the visible face, floored at 3 grey
+// levels: a still face under steady light differs from its memory by about one, and without
+// the floor any small change would stand out.
+constexpr double kFloorGreyLevels = 3;
+constexpr double kVisibleBelow = 3, kCoveredAbove = 6;  // medians: a ramp between
+// A cover the model found must be this share of the crop to grow: the model's small
+// doubtful specks on faces that nothing covers (a lid, a nostril) would grow over a blink.
+constexpr double kSeedShare = 0.015;
+// The picture takes in this share of each new crop where the face is visible; only this
+// much where the model calls it visible and the memory does not, so that a change the
+// memory took for a cover (new light, a turn of the head, a hand that rests) is learnt
+// within a second or two rather than cutting the face for ever.
+constexpr double kLearnVisible = 0.3, kLearnDoubted = 0.02;
+
+}  // namespace
+
+// Chosen on the moving patch of tests/pipeline/occlusion_slow_test.cpp and on every frame of
+// the two shared clips converted by a 20-minute `lite` model (README, "Things in front of the
+// face").
+void FaceMemory::Apply(int track, double seconds, const cv::Mat& crop, const cv::Mat& region, cv::Mat& visible) {
+  Forget(seconds);
+  const int side = crop.cols;
+  const int box = std::max(1, static_cast<int>(side * kBlurAt64 / 64)) | 1;
+  crop.convertTo(blurred_, CV_32FC3);
+  cv::blur(blurred_, blurred_, {box, box}, {-1, -1}, cv::BORDER_REPLICATE);
+  Track& t = tracks_[track];
+  const bool fresh = t.picture.size() != crop.size() || seconds - t.seconds > kForgetSeconds;
+  t.seconds = seconds;
+  if (fresh) {
+    blurred_.copyTo(t.picture);
+    return;
+  }
+  cv::absdiff(blurred_, t.picture, difference_);
+  cv::transform(difference_, change_, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
+  cv::blur(change_, change_, {box, box}, {-1, -1}, cv::BORDER_REPLICATE);
+
+  // How much the visible face changed, as a scale for the change.
+  values_.clear();
+  int face_pixels = 0;
+  for (int y = 0; y < side; ++y) {
+    const float* c = change_.ptr<float>(y);
+    const float* v = visible.ptr<float>(y);
+    const uchar* r = region.ptr<uchar>(y);
+    for (int x = 0; x < side; ++x) {
+      if (!r[x]) continue;
+      ++face_pixels;
+      if (v[x] > 0.5f) values_.push_back(c[x]);
+    }
+  }
+  if (values_.size() * 4 < static_cast<size_t>(face_pixels) || values_.empty()) return;  // mostly covered
+  const auto middle = values_.begin() + static_cast<std::ptrdiff_t>(values_.size() / 2);
+  std::nth_element(values_.begin(), middle, values_.end());
+  const double scale = std::max<double>(*middle, kFloorGreyLevels);
+
+  // 1 below kVisibleBelow scales, 0 above kCoveredAbove, a ramp between; then only where
+  // the change joins a cover the model found.
+  change_.convertTo(memory_visible_, CV_32F, -1.0 / (scale * (kCoveredAbove - kVisibleBelow)),
+                    kCoveredAbove / (kCoveredAbove - kVisibleBelow));
+  cv::min(cv::max(memory_visible_, 0.0), 1.0, memory_visible_);
+  cv::compare(memory_visible_, 0.5, changed_, cv::CMP_LT);
+  visible.copyTo(model_visible_);
+  KeepGrownFromCovers(changed_, model_visible_, region);
+  memory_visible_.setTo(1.0f, ~changed_);
+  cv::min(visible, memory_visible_, visible);
+
+  cv::compare(visible, 0.9, fast_, cv::CMP_GT);
+  cv::compare(model_visible_, 0.9, slow_, cv::CMP_GT);
+  slow_ &= ~fast_;
+  cv::accumulateWeighted(blurred_, t.picture, kLearnVisible, fast_);
+  cv::accumulateWeighted(blurred_, t.picture, kLearnDoubted, slow_);
+}
+
+void FaceMemory::Forget(double seconds) {
+  for (auto it = tracks_.begin(); it != tracks_.end();) {
+    it = seconds - it->second.seconds > kForgetSeconds || seconds < it->second.seconds ? tracks_.erase(it)
+                                                                                       : std::next(it);
+  }
+}
+
+void FaceMemory::KeepGrownFromCovers(cv::Mat& changed, const cv::Mat& model_visible, const cv::Mat& region) {
+  const int side = changed.cols;
+  cv::compare(model_visible, 0.5, seeds_, cv::CMP_LT);
+  seeds_ &= region;
+  const int seed_count = cv::connectedComponentsWithStats(seeds_, labels_, stats_, centroids_, 8, CV_32S);
+  const int min_area = static_cast<int>(kSeedShare * side * side);
+  keep_.assign(static_cast<size_t>(seed_count), 0);
+  for (int i = 1; i < seed_count; ++i) keep_[static_cast<size_t>(i)] = stats_.at<int>(i, cv::CC_STAT_AREA) >= min_area;
+  for (int y = 0; y < side; ++y) {
+    const int* l = labels_.ptr<int>(y);
+    uchar* s = seeds_.ptr<uchar>(y);
+    for (int x = 0; x < side; ++x) s[x] = keep_[static_cast<size_t>(l[x])] ? 255 : 0;
+  }
+  // The changed pixels connected to a seed, through changed pixels or the seed itself.
+  const int count = cv::connectedComponents(seeds_ | changed, labels_, 8, CV_32S);
+  keep_.assign(static_cast<size_t>(count), 0);
+  for (int y = 0; y < side; ++y) {
+    const int* l = labels_.ptr<int>(y);
+    const uchar* s = seeds_.ptr<uchar>(y);
+    for (int x = 0; x < side; ++x) {
+      if (s[x]) keep_[static_cast<size_t>(l[x])] = 1;
+    }
+  }
+  for (int y = 0; y < side; ++y) {
+    const int* l = labels_.ptr<int>(y);
+    uchar* c = changed.ptr<uchar>(y);
+    for (int x = 0; x < side; ++x) {
+      if (!keep_[static_cast<size_t>(l[x])]) c[x] = 0;
+    }
+  }
+}
+
+}  // namespace faceswap::blend
