@@ -41,7 +41,7 @@ void SwapStage::RememberFace(double seconds, SwapJob& job) {
   cv::Mat& mask = job.swapped.mask;
   if (mask.empty() || job.face.track_id < 0) return;
   const face::AlignedFace& aligned = job.aligned;
-  const cv::Mat* crop = &aligned.crop;  // hd draws at the crop's side; others at theirs
+  const cv::Mat* crop = &aligned.crop;  // at the drawn face's side, as the mask, unless a model says otherwise
   if (crop->size() != mask.size()) {
     cv::resize(aligned.crop, crop_, mask.size(), 0, 0, cv::INTER_AREA);
     crop = &crop_;
