@@ -75,12 +75,14 @@ void FaceMemory::Apply(int track, double seconds, const cv::Mat& crop, const cv:
   cv::compare(memory_visible_, 0.5, changed_, cv::CMP_LT);
   visible.copyTo(model_visible_);
   KeepGrownFromCovers(changed_, model_visible_, region);
-  memory_visible_.setTo(1.0f, ~changed_);
+  cv::bitwise_not(changed_, unchanged_);
+  memory_visible_.setTo(1.0f, unchanged_);
   cv::min(visible, memory_visible_, visible);
 
   cv::compare(visible, 0.9, fast_, cv::CMP_GT);
   cv::compare(model_visible_, 0.9, slow_, cv::CMP_GT);
-  slow_ &= ~fast_;
+  cv::bitwise_not(fast_, unchanged_);
+  slow_ &= unchanged_;
   cv::accumulateWeighted(blurred_, t.picture, kLearnVisible, fast_);
   cv::accumulateWeighted(blurred_, t.picture, kLearnDoubted, slow_);
 }
@@ -106,7 +108,8 @@ void FaceMemory::KeepGrownFromCovers(cv::Mat& changed, const cv::Mat& model_visi
     for (int x = 0; x < side; ++x) s[x] = keep_[static_cast<size_t>(l[x])] ? 255 : 0;
   }
   // The changed pixels connected to a seed, through changed pixels or the seed itself.
-  const int count = cv::connectedComponents(seeds_ | changed, labels_, 8, CV_32S);
+  cv::bitwise_or(seeds_, changed, joined_);
+  const int count = cv::connectedComponents(joined_, labels_, 8, CV_32S);
   keep_.assign(static_cast<size_t>(count), 0);
   for (int y = 0; y < side; ++y) {
     const int* l = labels_.ptr<int>(y);

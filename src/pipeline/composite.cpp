@@ -87,15 +87,21 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
   }
 }
 
+int HullEdgeBandPixels(int side) { return std::max(1, static_cast<int>(std::lround(kHullEdgeBand * side))); }
+
+void HullCore(const std::vector<cv::Point2f>& points, cv::Size size, cv::Mat& core, cv::Mat& region) {
+  blend::MaskOptions eroded;
+  eroded.erode = HullEdgeBandPixels(size.width);
+  core.create(size, CV_32FC1);
+  blend::HullMaskInto(points, eroded, core);
+  cv::compare(core, 0.5, region, cv::CMP_GT);
+}
+
 void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch) {
   scratch.points.assign(aligned.crop_points.begin(), aligned.crop_points.end());
-  blend::MaskOptions eroded;
-  eroded.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
   scratch.inside.create(mask.size(), CV_32FC1);
-  scratch.core.create(mask.size(), CV_32FC1);
   blend::HullMaskInto(scratch.points, {}, scratch.inside);
-  blend::HullMaskInto(scratch.points, eroded, scratch.core);
-  cv::compare(scratch.core, 0.5, scratch.region, cv::CMP_GT);
+  HullCore(scratch.points, mask.size(), scratch.core, scratch.region);
   blend::DecideByColor(mask, aligned.crop, scratch.region, scratch.color);
   cv::subtract(scratch.inside, scratch.core, scratch.inside);  // 1 on the edge band, 0 elsewhere
   // The band is face only as far as the face just inside it is: where something covers the
@@ -103,7 +109,7 @@ void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMask
   mask.copyTo(scratch.near);
   cv::bitwise_not(scratch.region, scratch.outside);
   scratch.near.setTo(1.0f, scratch.outside);
-  const int reach = 2 * (eroded.erode + 1) + 1;
+  const int reach = 2 * (HullEdgeBandPixels(mask.cols) + 1) + 1;
   if (scratch.near_kernel.rows != reach) scratch.near_kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {reach, reach});
   cv::erode(scratch.near, scratch.near, scratch.near_kernel);
   cv::multiply(scratch.inside, scratch.near, scratch.inside);

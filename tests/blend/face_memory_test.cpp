@@ -68,7 +68,9 @@ TEST(FaceMemory, AChangeJoinedToACoverTheModelFoundIsCoveredToo) {
   for (int i = 0; i <= kCovered; ++i) {
     mask = ModelMask(i, true);
     memory.Apply(0, i / 30.0, Crop(s, i, true), s.region, mask);
-    if (i < kCovered) EXPECT_EQ(cv::countNonZero(mask != 1.0f), 0) << "frame " << i << ": a still face, nothing covers it";
+    if (i < kCovered) {
+      EXPECT_EQ(cv::countNonZero(mask != 1.0f), 0) << "frame " << i << ": a still face, nothing covers it";
+    }
   }
   EXPECT_LT(MeanIn(mask, kMissed), 0.3);
   EXPECT_EQ(MeanIn(mask, kFound), 0.0);

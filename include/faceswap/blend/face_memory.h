@@ -39,7 +39,7 @@ class FaceMemory {
 
   std::unordered_map<int, Track> tracks_;
   cv::Mat blurred_, difference_, change_, memory_visible_, model_visible_, changed_, seeds_, labels_, stats_,
-      centroids_, fast_, slow_;
+      centroids_, fast_, slow_, unchanged_, joined_;
   std::vector<float> values_;
   std::vector<char> keep_;
 };

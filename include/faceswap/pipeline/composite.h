@@ -44,6 +44,10 @@ struct CompositeOptions {
 // 3. KeepFeaturesDrawn (below).
 // `mask`: crop-sized CV_32FC1, changed in place; `aligned`: the crop the model drew from.
 inline constexpr double kHullEdgeBand = 3.0 / 256;
+int HullEdgeBandPixels(int side);  // kHullEdgeBand in pixels of a crop of this side, at least 1
+// The landmark hull (`points` in crop pixels) less its edge band: CV_32FC1 `core` and its
+// CV_8UC1 `region` (255 inside), both `size`.
+void HullCore(const std::vector<cv::Point2f>& points, cv::Size size, cv::Mat& core, cv::Mat& region);
 
 // A model draws eyes and mouths less exactly than the rest of the face (a gaze, a lid,
 // teeth it never learnt), so its mask calls parts of them covered on faces that nothing

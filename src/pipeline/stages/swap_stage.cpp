@@ -1,12 +1,8 @@
 #include "swap_stage.h"
 
-#include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cmath>
-
 #include "face_filter.h"
-#include "faceswap/blend/mask.h"
 #include "faceswap/pipeline/composite.h"
 
 namespace faceswap::pipeline {
@@ -39,22 +35,12 @@ void SwapStage::Process(std::vector<Item>& items) {
 
 void SwapStage::RememberFace(double seconds, SwapJob& job) {
   cv::Mat& mask = job.swapped.mask;
-  if (mask.empty() || job.face.track_id < 0) return;
-  const face::AlignedFace& aligned = job.aligned;
-  const cv::Mat* crop = &aligned.crop;  // at the drawn face's side, as the mask, unless a model says otherwise
-  if (crop->size() != mask.size()) {
-    cv::resize(aligned.crop, crop_, mask.size(), 0, 0, cv::INTER_AREA);
-    crop = &crop_;
-  }
-  const double to_mask = static_cast<double>(mask.cols) / aligned.crop.cols;
-  points_.clear();
-  for (const cv::Point2f& p : aligned.crop_points) points_.emplace_back(p.x * to_mask, p.y * to_mask);
-  blend::MaskOptions core;  // the hull less its edge band, where the hull knows better (composite.h)
-  core.erode = std::max(1, static_cast<int>(std::lround(kHullEdgeBand * mask.cols)));
-  hull_.create(mask.size(), CV_32FC1);
-  blend::HullMaskInto(points_, core, hull_);
-  cv::compare(hull_, 0.5, region_, cv::CMP_GT);
-  memory_.Apply(job.face.track_id, seconds, *crop, region_, mask);
+  // The crop is cut at the drawn face's side, as the mask is (FaceStage); the memory
+  // compares them pixel for pixel.
+  if (mask.empty() || job.face.track_id < 0 || mask.size() != job.aligned.crop.size()) return;
+  points_.assign(job.aligned.crop_points.begin(), job.aligned.crop_points.end());
+  HullCore(points_, mask.size(), hull_, region_);  // where the hull knows better than a cover (composite.h)
+  memory_.Apply(job.face.track_id, seconds, job.aligned.crop, region_, mask);
 }
 
 }  // namespace faceswap::pipeline

@@ -21,14 +21,14 @@ class SwapStage {
   void Process(std::vector<Item>& items);
 
  private:
-  model::Swapper& swapper_;
-  int batch_size_;
   void RememberFace(double seconds, SwapJob& job);
 
+  model::Swapper& swapper_;
+  int batch_size_;
   int target_;
   blend::FaceMemory memory_;
   std::vector<cv::Point2f> points_;
-  cv::Mat crop_, hull_, region_;
+  cv::Mat hull_, region_;
 };
 
 }  // namespace faceswap::pipeline
