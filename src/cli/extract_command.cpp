@@ -90,7 +90,9 @@ Command AddExtractCommand(CLI::App& app, const GlobalOptions& global) {
                 "Group the faces into people (face-recognition network) and write OUTPUT/person_N/ folders, "
                 "each a training input with a contact.png, plus OUTPUT/people.png");
   sub->add_flag("--no-tracking", args->no_tracking, "Detect faces on every frame (same as --redetect-every 1)");
-  sub->add_flag("!--no-smooth", o.tracker.smooth, "Do not smooth landmarks over time (One-Euro filter)");
+  sub->add_flag("--smooth,!--no-smooth", o.tracker.smooth,
+                "Smooth the landmarks over time (One-Euro filter): steadier points that trail a moving head "
+                "(off by default: the raw fit measured the better swap)");
   sub->add_option("--upsample", o.detector.upsample, "Upsample frames N times before detection to find small faces (slow)")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();

@@ -1,6 +1,6 @@
 #pragma once
 // Whose faces change and how they are found (--to, --swap-all, --only, --detector,
-// --redetect-every, --landmarks), as convert and live both take them: declared once so
+// --redetect-every, --landmarks, --smooth), as convert and live both take them: declared once so
 // both commands spell, check and default them alike.
 
 #include <CLI/CLI.hpp>
@@ -26,6 +26,9 @@ struct FaceChoiceArguments {
     sub->add_option("--redetect-every", o.tracker.redetect_every, "Run the full face detector every N frames")
         ->capture_default_str();
     sub->add_option("--landmarks", o.detector.landmark_model, "68-point landmark model");
+    sub->add_flag("--smooth,!--no-smooth", o.tracker.smooth,
+                  "Smooth the landmarks over time (One-Euro filter): a steadier face that trails a moving head "
+                  "(off by default: the raw fit measured the better swap)");
   }
 
   // Fills what needs parsing; UsageError for a malformed --only.

@@ -92,10 +92,13 @@ TEST(EvalSlow, AModelThatReturnsItsInputScoresAsTheSourceWithNoChange) {
     EXPECT_EQ(d.psnr, eval::kPsnrIdentical);
     EXPECT_NEAR(d.ssim, 1.0, 1e-9);
     EXPECT_NEAR(d.detail, 1.0, 1e-9);
-    // Identity: retrieved as the source, as its real faces are, and nearer them.
-    EXPECT_GE(d.source_share, 0.95);
-    EXPECT_LE(d.target_share, 0.05);
-    EXPECT_GE(d.real_accuracy, 0.95);
+    // Identity: retrieved as the source, as its real faces are, and nearer them. Not all
+    // of them: the judge takes one run of person_b's faces (frames 576-585, soft and
+    // blurred) for person_a's at the raw fit's landmarks (56 of 60 right; at least 57 with
+    // the smoothed landmarks, a few pixels off), so the bound leaves room for one such run.
+    EXPECT_GE(d.source_share, 0.9);
+    EXPECT_LE(d.target_share, 0.1);
+    EXPECT_GE(d.real_accuracy, 0.9);
     EXPECT_LT(d.source_distance, d.target_distance);
     // The face is resampled twice (into the crop and back), nothing more.
     EXPECT_LT(d.pose_error, 1.0);
