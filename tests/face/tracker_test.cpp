@@ -24,7 +24,7 @@ namespace {
 
 struct ClipPass {
   int64_t frames = 0;
-  int64_t found = 0;                 // frames with a face (smoothing on)
+  int64_t found = 0;                 // frames where all three trackers have a face
   double eye_error_sum = 0;          // |aligned eye centre - template eye| / crop size
   int64_t eye_samples = 0;
   // Sums of the mean frame-to-frame landmark motion / IOD: the default tracker (raw fit,
