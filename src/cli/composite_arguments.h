@@ -11,7 +11,7 @@
 namespace faceswap::cli {
 
 struct CompositeArguments {
-  std::string mask = "both", color = "rct", blend = "multiband";
+  std::string mask = "both", color = "rct", blend = "multiband", detail = "none";
   double mask_erode = pipeline::CompositeOptions{}.mask_erode;
   double mask_feather = pipeline::CompositeOptions{}.mask_feather;
 
@@ -32,7 +32,15 @@ struct CompositeArguments {
     sub->add_option("--blend", blend, "multiband (Laplacian pyramid) | poisson | alpha")
         ->check(CLI::IsMember({"multiband", "poisson", "alpha"}))
         ->capture_default_str();
+    sub->add_option("--detail", detail,
+                    "none: the drawn face enlarged to the frame | exemplars: with detail taken from the target's own "
+                    "training crops, patch by patch from the frames that look most alike (lite and original models; "
+                    "the training folders must still exist)")
+        ->check(CLI::IsMember({"none", "exemplars"}))
+        ->capture_default_str();
   }
+
+  bool ExemplarDetail() const { return detail == "exemplars"; }
 
   pipeline::CompositeOptions Options() const {
     pipeline::CompositeOptions o;

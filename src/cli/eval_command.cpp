@@ -17,6 +17,7 @@
 #include "faceswap/eval/report.h"
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/model/swapper.h"
+#include "faceswap/pipeline/exemplars.h"
 #include "faceswap/train/face_cache.h"
 #include "precision_argument.h"
 
@@ -62,6 +63,14 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   eval::EvalOptions options;
   options.composite = args.composite.Options();
   swapper.set_masks(options.composite.mask != pipeline::MaskSource::kLandmarks);
+  if (args.composite.ExemplarDetail()) {
+    // The faces measured and their neighbouring frames lend no detail (exemplars.h).
+    pipeline::AvoidedFrames avoid;
+    for (const auto& identity : faces) {
+      for (const eval::EvalFace& f : identity.faces) avoid[f.source].insert(f.record.frame);
+    }
+    pipeline::UseExemplarDetail(swapper, avoid);
+  }
   options.align.size = swapper.resolution();
   options.align.coverage = info.coverage;
   options.detector.landmark_model = faces_options.landmark_model;

@@ -6,6 +6,7 @@
 #include "faceswap/model/autocast.h"
 #include "faceswap/model/checkpoint.h"
 #include "faceswap/model/tensor_image.h"
+#include "exemplar_detail.h"
 
 namespace faceswap::model {
 
@@ -76,6 +77,8 @@ struct Swapper::Impl {
   torch::Device device{torch::kCPU};
   FaceAutoencoder net{nullptr};
   bool masks = true;
+  std::vector<std::unique_ptr<ExemplarDetail>> detail;  // per identity, when drawn with exemplars
+  int detail_side = 0;
 };
 
 Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device, Precision precision)
@@ -96,11 +99,29 @@ Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device, Prec
 Swapper::~Swapper() = default;
 
 const ModelInfo& Swapper::info() const { return impl_->info; }
-int Swapper::resolution() const { return impl_->net->current_resolution(); }
+int Swapper::resolution() const {
+  return impl_->detail_side > 0 ? impl_->detail_side : impl_->net->current_resolution();
+}
 DeviceKind Swapper::device() const { return impl_->device_kind; }
 Precision Swapper::precision() const { return impl_->precision; }
 void Swapper::set_masks(bool on) { impl_->masks = on; }
 bool Swapper::masks() const { return impl_->masks; }
+bool Swapper::exemplar_detail() const { return impl_->detail_side > 0; }
+
+void Swapper::SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side) {
+  if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
+    throw UsageError("identity index " + std::to_string(identity) + " out of range");
+  }
+  const int small = impl_->net->current_resolution();
+  if (impl_->net->preset().detail_stage || small != impl_->net->input_resolution()) {
+    throw UsageError("--detail exemplars is for models that draw the face at the side they see it, not " +
+                     impl_->info.preset + ", whose detail stage draws it larger");
+  }
+  if (impl_->detail_side > 0 && impl_->detail_side != side) throw UsageError("exemplar crops of different sides");
+  impl_->detail.resize(impl_->info.identities.size());
+  impl_->detail[static_cast<size_t>(identity)] = std::make_unique<ExemplarDetail>(crops, small, side);
+  impl_->detail_side = side;
+}
 
 std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
@@ -127,8 +148,14 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
         if (learned.defined()) visible = torch::min(visible, learned.to(torch::kFloat32));
       }
     }
-    const torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
+    torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
+    if (impl_->detail_side > 0) {
+      const auto& detail = impl_->detail[static_cast<size_t>(identity)];
+      if (!detail) throw UsageError("no exemplar crops were given for identity " + impl_->info.identities[identity]);
+      rgb = detail->Draw(rgb);
+    }
     torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
+    if (mask.defined() && mask.size(-1) != rgb.size(-1)) mask = Resized(mask, rgb.size(-1));  // exemplar detail
     if (visible.defined()) {
       // The source face's visible part (what is not covered), at the drawn face's side.
       visible = visible.to(torch::kCPU);

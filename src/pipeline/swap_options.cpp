@@ -6,6 +6,7 @@
 #include "faceswap/face/alignments_file.h"
 #include "faceswap/model/device.h"
 #include "faceswap/model/swapper.h"
+#include "faceswap/pipeline/exemplars.h"
 #include "stages/swap_setup.h"
 
 namespace faceswap::pipeline {
@@ -51,6 +52,7 @@ SwapSetup::SwapSetup(const SwapOptions& o)
       filter(o, swapper, ChosenTarget(o, swapper)),
       mark(watermark::PayloadForThisBuild(swapper.info().weights_hash)) {
   swapper.set_masks(o.composite.mask != MaskSource::kLandmarks);
+  if (o.exemplar_detail) UseExemplarDetail(swapper);
 }
 
 }  // namespace faceswap::pipeline

@@ -51,6 +51,14 @@ class Swapper {
   void set_masks(bool on);
   bool masks() const;
 
+  // Draws `identity`'s faces at the crops' full side (resolution() becomes `side`) with
+  // detail taken from that person's own real crops (BGR, side x side; see
+  // model/exemplar_detail.h). For models without a detail stage (`lite`, `original`, `hd`);
+  // UsageError otherwise. Every identity drawn must then be given its crops (an
+  // empty list draws the plain enlargement).
+  void SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side);
+  bool exemplar_detail() const;
+
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).
   int DefaultTarget(int source) const;

@@ -1,0 +1,52 @@
+#pragma once
+// model::ExemplarDetail: draws a decoder's small face at the crop's full side with detail
+// taken from the person's own real crops (example-based super-resolution: Freeman, Jones
+// and Pasztor 2002; Baker and Kanade's face hallucination 2000). Internal to the model
+// module (includes LibTorch); convert and eval reach it through Swapper::SetExemplars.
+//
+// Each patch of the small face (a quarter of its side, every eighth) is compared, within a
+// pixel of its place, with the same patch of the exemplars shrunk to the small side
+// (squared difference of the luma after a light blur, each patch's mean removed so that
+// light does not decide; only the exemplars whose whole face is nearest are searched). What the nearest
+// K patches' crops have beyond their own enlargement (the crop minus the bicubic
+// enlargement of its small copy) is added to the small face's bicubic enlargement,
+// weighted by how near each one is, and overlapping patches are blended by a Hann window.
+// The detail is the person's own, from another moment: bench/exemplar_detail_go_no_go.py
+// and README ("Measuring quality") give what it does and does not give back.
+
+#include <torch/torch.h>
+
+#include <opencv2/core.hpp>
+#include <vector>
+
+namespace faceswap::model {
+
+class ExemplarDetail {
+ public:
+  // `crops`: the person's aligned real crops, BGR 8-bit, all `side` x `side`, where `side`
+  // is a multiple of `small_side` (the caller bounds their number: each takes 0.4 MB at
+  // 256 px, and each face searches them all). With no crops the result is the bicubic
+  // enlargement.
+  ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side, int side);
+
+  int side() const { return side_; }
+  int exemplars() const { return static_cast<int>(small_.size(0)); }
+
+  // Faces N x 3 x small x small (RGB, [0, 1], float, CPU) -> N x 3 x side x side.
+  torch::Tensor Draw(const torch::Tensor& faces) const;
+
+ private:
+  torch::Tensor DrawOne(const torch::Tensor& face) const;  // 1 x 3 x small x small
+  torch::Tensor Blurred(const torch::Tensor& images) const;
+  torch::Tensor Enlarged(const torch::Tensor& images) const;
+
+  int small_side_, side_, scale_;
+  int patch_, stride_, search_;
+  torch::Tensor blur_kernel_;  // 1-D Gaussian
+  torch::Tensor small_;        // E x 1 x small x small: luma, blurred, for matching
+  torch::Tensor small_padded_; // the same, edge-padded by search_
+  torch::Tensor band_;         // E x 3 x (side + 2 pad) x (side + 2 pad), half: crop - enlarged small copy
+  torch::Tensor window_;       // Hann, patch x scale square
+};
+
+}  // namespace faceswap::model
