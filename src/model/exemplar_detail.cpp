@@ -47,6 +47,14 @@ ExemplarDetail::ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side
   blur_kernel_ = blur_kernel_ / blur_kernel_.sum();
   torch::Tensor w = torch::hann_window(patch_ * scale_ + 2, /*periodic=*/false).slice(0, 1, patch_ * scale_ + 1);
   window_ = (w.unsqueeze(1) * w.unsqueeze(0)).unsqueeze(0);
+  window_sum_ = torch::zeros({1, side, side});
+  const int64_t big = static_cast<int64_t>(patch_) * scale_;
+  for (int64_t y0 = 0; y0 + big <= side; y0 += static_cast<int64_t>(stride_) * scale_) {
+    for (int64_t x0 = 0; x0 + big <= side; x0 += static_cast<int64_t>(stride_) * scale_) {
+      window_sum_.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(window_);
+    }
+  }
+  window_sum_.clamp_min_(1e-6);
 
   const int64_t pad = static_cast<int64_t>(search_) * scale_;
   std::vector<torch::Tensor> smalls, bands;
@@ -125,7 +133,6 @@ torch::Tensor ExemplarDetail::DrawOne(const torch::Tensor& face) const {
   const int64_t big = static_cast<int64_t>(patch_) * scale_, pad = static_cast<int64_t>(search_) * scale_;
   const int64_t side_shifts = 2 * search_ + 1;
   torch::Tensor detail = torch::zeros({3, side_, side_});
-  torch::Tensor total = torch::zeros({1, side_, side_});
   const auto index_a = index.accessor<int64_t, 3>();
   const auto weight_a = weights.accessor<float, 3>();
   const auto chosen_a = chosen.accessor<int64_t, 1>();
@@ -141,10 +148,9 @@ torch::Tensor ExemplarDetail::DrawOne(const torch::Tensor& face) const {
         patch.add_(band_[n].slice(1, ys, ys + big).slice(2, xs, xs + big).to(torch::kFloat32), weight_a[j][py][px]);
       }
       detail.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(patch * window_);
-      total.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(window_);
     }
   }
-  return (Enlarged(face) + (detail / total.clamp_min(1e-6)).unsqueeze(0)).clamp(0.0, 1.0);
+  return (Enlarged(face) + (detail / window_sum_).unsqueeze(0)).clamp(0.0, 1.0);
 }
 
 }  // namespace faceswap::model

@@ -47,6 +47,7 @@ class ExemplarDetail {
   torch::Tensor small_padded_; // the same, edge-padded by search_
   torch::Tensor band_;         // E x 3 x (side + 2 pad) x (side + 2 pad), half: crop - enlarged small copy
   torch::Tensor window_;       // Hann, patch x scale square
+  torch::Tensor window_sum_;   // 1 x side x side: the windows of all patches added up
 };
 
 }  // namespace faceswap::model
