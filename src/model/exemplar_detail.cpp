@@ -133,13 +133,14 @@ torch::Tensor ExemplarDetail::DrawOne(const torch::Tensor& face) const {
   const int64_t big = static_cast<int64_t>(patch_) * scale_, pad = static_cast<int64_t>(search_) * scale_;
   const int64_t side_shifts = 2 * search_ + 1;
   torch::Tensor detail = torch::zeros({3, side_, side_});
+  torch::Tensor patch = torch::empty({3, big, big});  // one buffer for every patch of the face
   const auto index_a = index.accessor<int64_t, 3>();
   const auto weight_a = weights.accessor<float, 3>();
   const auto chosen_a = chosen.accessor<int64_t, 1>();
   for (int64_t py = 0; py < index.size(1); ++py) {
     for (int64_t px = 0; px < index.size(2); ++px) {
       const int64_t y0 = py * stride_ * scale_, x0 = px * stride_ * scale_;
-      torch::Tensor patch = torch::zeros({3, big, big});
+      patch.zero_();
       for (int64_t j = 0; j < index.size(0); ++j) {
         const int64_t flat = index_a[j][py][px];
         const int64_t shift = flat / candidates, n = chosen_a[flat % candidates];

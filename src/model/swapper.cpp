@@ -106,7 +106,6 @@ DeviceKind Swapper::device() const { return impl_->device_kind; }
 Precision Swapper::precision() const { return impl_->precision; }
 void Swapper::set_masks(bool on) { impl_->masks = on; }
 bool Swapper::masks() const { return impl_->masks; }
-bool Swapper::exemplar_detail() const { return impl_->detail_side > 0; }
 
 void Swapper::SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {

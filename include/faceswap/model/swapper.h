@@ -57,7 +57,6 @@ class Swapper {
   // UsageError otherwise. Every identity drawn must then be given its crops (an
   // empty list draws the plain enlargement).
   void SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side);
-  bool exemplar_detail() const;
 
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).
