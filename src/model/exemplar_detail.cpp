@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "faceswap/core/error.h"
-#include "faceswap/model/tensor_image.h"
 
 namespace faceswap::model {
 
@@ -18,72 +21,92 @@ namespace F = torch::nn::functional;
 // 1/64 of it before matching, the 32 nearest whole faces searched.
 constexpr int kBlended = 4;
 constexpr int kCandidates = 32;
-
-// Matching looks at the luma only (ITU-R BT.601 weights): a third of the work, and the
-// structure of a face is in it.
-torch::Tensor Grey(const torch::Tensor& rgb) {
-  return (rgb.select(1, 0) * 0.299 + rgb.select(1, 1) * 0.587 + rgb.select(1, 2) * 0.114).unsqueeze(1);
-}
-
-torch::Tensor Shrunk(const torch::Tensor& images, int side) {
-  return F::adaptive_avg_pool2d(images, F::AdaptiveAvgPool2dFuncOptions({side, side}));
-}
+// The bands are kept in whole grey levels, 8-bit (a quarter of the memory of floats, and
+// read as fast as the arithmetic goes): a difference from the enlargement past half the
+// range (beyond any the crops hold but a few pixels at a hard edge) is cut there.
+constexpr float kBandStep = 1.0f / 255.0f;
 
 }  // namespace
 
 ExemplarDetail::ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side, int side)
     : small_side_(small_side), side_(side), scale_(side / std::max(1, small_side)) {
-  if (small_side < 16 || side % small_side != 0 || scale_ < 2) {
+  if (small_side < 16 || small_side % 8 != 0 || side % small_side != 0 || scale_ < 2) {
     throw UsageError("exemplar detail needs a crop side that is a multiple (at least 2x) of the face's, got " +
                      std::to_string(side) + " and " + std::to_string(small_side));
   }
   patch_ = small_side / 4;
   stride_ = patch_ / 2;
   search_ = std::max(1, small_side / 64);
-  const double sigma = small_side / 64.0;
-  const int radius = static_cast<int>(std::ceil(3 * sigma));
-  torch::Tensor t = torch::arange(-radius, radius + 1, torch::kFloat32);
-  blur_kernel_ = torch::exp(-t * t / (2 * sigma * sigma));
-  blur_kernel_ = blur_kernel_ / blur_kernel_.sum();
+  blur_sigma_ = small_side / 64.0;
   torch::Tensor w = torch::hann_window(patch_ * scale_ + 2, /*periodic=*/false).slice(0, 1, patch_ * scale_ + 1);
   window_ = (w.unsqueeze(1) * w.unsqueeze(0)).unsqueeze(0);
-  window_sum_ = torch::zeros({1, side, side});
+  torch::Tensor window_sum = torch::zeros({1, side, side});
   const int64_t big = static_cast<int64_t>(patch_) * scale_;
   for (int64_t y0 = 0; y0 + big <= side; y0 += static_cast<int64_t>(stride_) * scale_) {
     for (int64_t x0 = 0; x0 + big <= side; x0 += static_cast<int64_t>(stride_) * scale_) {
-      window_sum_.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(window_);
+      window_sum.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(window_);
     }
   }
-  window_sum_.clamp_min_(1e-6);
+  const torch::Tensor inverse = (1.0 / window_sum.clamp_min(1e-6)).contiguous();
+  inverse_window_sum_.assign(inverse.data_ptr<float>(), inverse.data_ptr<float>() + inverse.numel());
 
-  const int64_t pad = static_cast<int64_t>(search_) * scale_;
-  std::vector<torch::Tensor> smalls, bands;
-  for (size_t begin = 0; begin < crops.size(); begin += 32) {
-    const std::vector<cv::Mat> chunk(crops.begin() + static_cast<std::ptrdiff_t>(begin),
-                                     crops.begin() + static_cast<std::ptrdiff_t>(std::min(crops.size(), begin + 32)));
-    const torch::Tensor full = ImagesToTensor(chunk, side);
-    const torch::Tensor small = Shrunk(full, small_side);
-    smalls.push_back(Blurred(Grey(small)));
-    bands.push_back(F::pad(full - Enlarged(small), F::PadFuncOptions({pad, pad, pad, pad})).to(torch::kHalf));
+  // Each crop's band (the crop less the bicubic enlargement of its shrunk copy) in whole
+  // grey levels, planar RGB, with a border of zeros for the search's shifts; OpenCV's
+  // resizes (area average down, bicubic up: the kernel Enlarged uses) and its threads.
+  const int count = static_cast<int>(crops.size());
+  const int pad = search_ * scale_, padded = side + 2 * pad;
+  for (const cv::Mat& crop : crops) {
+    if (crop.type() != CV_8UC3 || crop.cols != side || crop.rows != side) {
+      throw UsageError("exemplar crops must be " + std::to_string(side) + " px BGR images");
+    }
   }
-  if (smalls.empty()) {
-    small_ = torch::zeros({0, 1, small_side, small_side});
-    return;
-  }
-  small_ = torch::cat(smalls);
-  band_ = torch::cat(bands);
-  small_padded_ = F::pad(small_, F::PadFuncOptions({search_, search_, search_, search_}).mode(torch::kReplicate));
+  band_ = torch::empty({count, 3, padded, padded}, torch::kInt8);
+  exemplar_flat_ = torch::empty({count, small_side * small_side});
+  small_padded_ = torch::empty({count, small_side + 2 * search_, small_side + 2 * search_});
+  int8_t* bands = band_.data_ptr<int8_t>();
+  cv::parallel_for_(cv::Range(0, count), [&](const cv::Range& range) {
+    cv::Mat shrunk, enlarged, difference, band, planes[3], light;
+    for (int i = range.start; i < range.end; ++i) {
+      const cv::Mat& crop = crops[static_cast<size_t>(i)];
+      cv::resize(crop, shrunk, {small_side, small_side}, 0, 0, cv::INTER_AREA);
+      cv::resize(shrunk, enlarged, {side, side}, 0, 0, cv::INTER_CUBIC);
+      cv::subtract(crop, enlarged, difference, cv::noArray(), CV_16S);
+      difference.convertTo(band, CV_8S);  // saturates at +-127 grey levels
+      cv::split(band, planes);
+      for (int c = 0; c < 3; ++c) {  // BGR -> RGB planes
+        cv::Mat plane(padded, padded, CV_8SC1, bands + (static_cast<int64_t>(i) * 3 + c) * padded * padded);
+        cv::copyMakeBorder(planes[2 - c], plane, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar(0));
+      }
+      shrunk.convertTo(light, CV_32F, 1.0 / 255.0);
+      cv::cvtColor(light, light, cv::COLOR_BGR2GRAY);  // ITU-R BT.601 weights, as MatchingLuma
+      cv::Mat luma(small_side, small_side, CV_32FC1, exemplar_flat_[i].data_ptr<float>());
+      cv::GaussianBlur(light, luma, {}, blur_sigma_, blur_sigma_, cv::BORDER_REPLICATE);
+      cv::Mat luma_padded(small_side + 2 * search_, small_side + 2 * search_, CV_32FC1, small_padded_[i].data_ptr<float>());
+      cv::copyMakeBorder(luma, luma_padded, search_, search_, search_, search_, cv::BORDER_REPLICATE);
+    }
+  });
+  if (count == 0) return;
+  exemplar_mean_ = exemplar_flat_.mean(1);
+  exemplar_energy_ = (exemplar_flat_ * exemplar_flat_).sum(1) -
+                     static_cast<double>(exemplar_flat_.size(1)) * exemplar_mean_ * exemplar_mean_;
 }
 
-torch::Tensor ExemplarDetail::Blurred(const torch::Tensor& images) const {
-  const int64_t radius = blur_kernel_.size(0) / 2;
-  const int64_t channels = images.size(1);
-  const torch::Tensor kx = blur_kernel_.view({1, 1, 1, -1}).repeat({channels, 1, 1, 1});
-  const torch::Tensor ky = blur_kernel_.view({1, 1, -1, 1}).repeat({channels, 1, 1, 1});
-  torch::Tensor x = F::pad(images, F::PadFuncOptions({radius, radius, 0, 0}).mode(torch::kReplicate));
-  x = F::conv2d(x, kx, F::Conv2dFuncOptions().groups(channels));
-  x = F::pad(x, F::PadFuncOptions({0, 0, radius, radius}).mode(torch::kReplicate));
-  return F::conv2d(x, ky, F::Conv2dFuncOptions().groups(channels));
+// Matching looks at the luma only (ITU-R BT.601 weights: a third of the work, and the
+// structure of a face is in it), lightly blurred; faces N x 3 x small x small RGB.
+torch::Tensor ExemplarDetail::MatchingLuma(const torch::Tensor& faces) const {
+  const int64_t pixels = static_cast<int64_t>(small_side_) * small_side_;
+  torch::Tensor out = torch::empty({faces.size(0), pixels});
+  cv::Mat light(small_side_, small_side_, CV_32FC1);
+  for (int64_t i = 0; i < faces.size(0); ++i) {
+    const float* r = faces[i].data_ptr<float>();
+    const float* g = r + pixels;
+    const float* b = g + pixels;
+    float* l = light.ptr<float>();
+    for (int64_t p = 0; p < pixels; ++p) l[p] = 0.299f * r[p] + 0.587f * g[p] + 0.114f * b[p];
+    cv::Mat luma(small_side_, small_side_, CV_32FC1, out[i].data_ptr<float>());
+    cv::GaussianBlur(light, luma, {}, blur_sigma_, blur_sigma_, cv::BORDER_REPLICATE);
+  }
+  return out;
 }
 
 torch::Tensor ExemplarDetail::Enlarged(const torch::Tensor& images) const {
@@ -95,63 +118,168 @@ torch::Tensor ExemplarDetail::Enlarged(const torch::Tensor& images) const {
 
 torch::Tensor ExemplarDetail::Draw(const torch::Tensor& faces) const {
   torch::NoGradGuard no_grad;
-  const torch::Tensor input = faces.to(torch::kCPU, torch::kFloat32);
+  const torch::Tensor input = faces.to(torch::kCPU, torch::kFloat32).contiguous();
   if (input.size(-1) != small_side_) {
     throw UsageError("exemplar detail draws " + std::to_string(small_side_) + " px faces, got " +
                      std::to_string(input.size(-1)));
   }
-  if (exemplars() == 0) return Enlarged(input);
-  std::vector<torch::Tensor> out;
-  for (int64_t i = 0; i < input.size(0); ++i) out.push_back(DrawOne(input.slice(0, i, i + 1)));
-  return torch::cat(out);
+  torch::Tensor out = Enlarged(input).contiguous();
+  if (exemplars() == 0) return out;
+  const torch::Tensor queries = MatchingLuma(input);
+  const torch::Tensor nearest = NearestFaces(queries);
+  const auto nearest_a = nearest.accessor<int64_t, 2>();
+  const int64_t pixels = static_cast<int64_t>(side_) * side_;
+  std::vector<float> detail(static_cast<size_t>(3 * pixels));
+  std::vector<int64_t> candidates(static_cast<size_t>(nearest.size(1)));
+  for (int64_t i = 0; i < input.size(0); ++i) {
+    for (size_t c = 0; c < candidates.size(); ++c) candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
+    const std::vector<PatchMatch> matches = MatchPatches(queries[i].data_ptr<float>(), candidates);
+    std::fill(detail.begin(), detail.end(), 0.0f);
+    AddDetail(matches, detail.data());
+    // The enlargement plus the detail, each pixel's windows' weights divided out.
+    float* face = out[i].data_ptr<float>();
+    const float* inverse = inverse_window_sum_.data();
+    for (int64_t c = 0; c < 3; ++c) {
+      float* plane = face + c * pixels;
+      const float* add = detail.data() + c * pixels;
+      for (int64_t p = 0; p < pixels; ++p) plane[p] = std::clamp(plane[p] + add[p] * inverse[p], 0.0f, 1.0f);
+    }
+  }
+  return out;
 }
 
-torch::Tensor ExemplarDetail::DrawOne(const torch::Tensor& face) const {
-  const torch::Tensor query = Blurred(Grey(face));
-  // The exemplars whose whole face, light removed, is nearest.
-  torch::Tensor d = query - small_;
-  d = d - d.mean({2, 3}, true);
-  const int64_t candidates = std::min<int64_t>(kCandidates, small_.size(0));
-  const torch::Tensor chosen = std::get<1>((d * d).sum({1, 2, 3}).topk(candidates, 0, /*largest=*/false));
-  const torch::Tensor padded = small_padded_.index_select(0, chosen);
+// The exemplars whose whole face, light removed, is nearest each query: the squared
+// distance of the mean-removed faces, |q - e|^2 - P (mq - me)^2, less the terms of the
+// query alone, is |e|^2 - P me^2 - 2 q.e + 2 P mq me: one matrix product for the batch.
+torch::Tensor ExemplarDetail::NearestFaces(const torch::Tensor& queries) const {
+  const torch::Tensor& q = queries;
+  const double pixels = static_cast<double>(q.size(1));
+  const torch::Tensor score = exemplar_energy_.unsqueeze(0) - 2.0 * q.matmul(exemplar_flat_.t()) +
+                              (2.0 * pixels) * q.mean(1, true) * exemplar_mean_.unsqueeze(0);
+  const int64_t count = std::min<int64_t>(kCandidates, exemplars());
+  return std::get<1>(score.topk(count, 1, /*largest=*/false)).contiguous();
+}
 
-  // Each patch's cost against each candidate at each shift: (shifts * candidates, py, px).
-  std::vector<torch::Tensor> costs;
-  const auto pool = F::AvgPool2dFuncOptions(patch_).stride(stride_);
-  for (int dy = -search_; dy <= search_; ++dy) {
-    for (int dx = -search_; dx <= search_; ++dx) {
-      const torch::Tensor e = padded.slice(2, search_ + dy, search_ + dy + small_side_)
-                                  .slice(3, search_ + dx, search_ + dx + small_side_);
-      const torch::Tensor diff = query - e;
-      const torch::Tensor mean = F::avg_pool2d(diff, pool);
-      costs.push_back((F::avg_pool2d(diff * diff, pool) - mean * mean).sum(1));
-    }
-  }
-  const auto [best, index] = torch::cat(costs).topk(std::min<int64_t>(kBlended, candidates), 0, /*largest=*/false);
-  const torch::Tensor weights = torch::softmax(-best / (best.mean(0, true) + 1e-6), 0);
-
-  const int64_t big = static_cast<int64_t>(patch_) * scale_, pad = static_cast<int64_t>(search_) * scale_;
-  const int64_t side_shifts = 2 * search_ + 1;
-  torch::Tensor detail = torch::zeros({3, side_, side_});
-  torch::Tensor patch = torch::empty({3, big, big});  // one buffer for every patch of the face
-  const auto index_a = index.accessor<int64_t, 3>();
-  const auto weight_a = weights.accessor<float, 3>();
-  const auto chosen_a = chosen.accessor<int64_t, 1>();
-  for (int64_t py = 0; py < index.size(1); ++py) {
-    for (int64_t px = 0; px < index.size(2); ++px) {
-      const int64_t y0 = py * stride_ * scale_, x0 = px * stride_ * scale_;
-      patch.zero_();
-      for (int64_t j = 0; j < index.size(0); ++j) {
-        const int64_t flat = index_a[j][py][px];
-        const int64_t shift = flat / candidates, n = chosen_a[flat % candidates];
-        const int64_t dy = shift / side_shifts - search_, dx = shift % side_shifts - search_;
-        const int64_t ys = pad + y0 + dy * scale_, xs = pad + x0 + dx * scale_;
-        patch.add_(band_[n].slice(1, ys, ys + big).slice(2, xs, xs + big).to(torch::kFloat32), weight_a[j][py][px]);
+// For each patch (row-major over the patch grid), the kBlended exemplar patches nearest the
+// query's within search_ pixels of its place: the variance of their difference (the
+// squared difference with the patch's mean difference removed), added up over blocks of
+// stride_ pixels, which the half-overlapping patches share.
+std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::MatchPatches(const float* query,
+                                                                     const std::vector<int64_t>& candidates) const {
+  const int s = small_side_, r = search_, padded = s + 2 * r, block = stride_, blocks = s / block;
+  const int grid = blocks - 1, shifts = (2 * r + 1) * (2 * r + 1), tries = shifts * static_cast<int>(candidates.size());
+  const float inverse_area = 1.0f / static_cast<float>(patch_ * patch_);
+  std::vector<float> cost(static_cast<size_t>(grid * grid * tries));
+  std::vector<float> sum(static_cast<size_t>(blocks * blocks)), square(sum.size()), column(static_cast<size_t>(s)),
+      column_sq(static_cast<size_t>(s));
+  const float* exemplars = small_padded_.data_ptr<float>();
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    const float* exemplar = exemplars + candidates[c] * padded * padded;
+    for (int shift = 0; shift < shifts; ++shift) {
+      const int dy = shift / (2 * r + 1), dx = shift % (2 * r + 1);  // from -r, as padded rows and columns
+      for (int by = 0; by < blocks; ++by) {
+        std::fill(column.begin(), column.end(), 0.0f);
+        std::fill(column_sq.begin(), column_sq.end(), 0.0f);
+        for (int y = by * block; y < (by + 1) * block; ++y) {
+          const float* q = query + y * s;
+          const float* e = exemplar + (y + dy) * padded + dx;
+          for (int x = 0; x < s; ++x) {
+            const float d = q[x] - e[x];
+            column[static_cast<size_t>(x)] += d;
+            column_sq[static_cast<size_t>(x)] += d * d;
+          }
+        }
+        for (int bx = 0; bx < blocks; ++bx) {
+          float a = 0, b = 0;
+          for (int x = bx * block; x < (bx + 1) * block; ++x) a += column[static_cast<size_t>(x)], b += column_sq[static_cast<size_t>(x)];
+          sum[static_cast<size_t>(by * blocks + bx)] = a;
+          square[static_cast<size_t>(by * blocks + bx)] = b;
+        }
       }
-      detail.slice(1, y0, y0 + big).slice(2, x0, x0 + big).add_(patch * window_);
+      const int attempt = shift * static_cast<int>(candidates.size()) + static_cast<int>(c);
+      for (int py = 0; py < grid; ++py) {
+        for (int px = 0; px < grid; ++px) {
+          const auto at = [&](const std::vector<float>& v) {
+            const size_t i = static_cast<size_t>(py * blocks + px);
+            return v[i] + v[i + 1] + v[i + static_cast<size_t>(blocks)] + v[i + static_cast<size_t>(blocks) + 1];
+          };
+          const float mean = at(sum) * inverse_area;
+          cost[static_cast<size_t>((py * grid + px) * tries + attempt)] = at(square) * inverse_area - mean * mean;
+        }
+      }
     }
   }
-  return (Enlarged(face) + (detail / window_sum_).unsqueeze(0)).clamp(0.0, 1.0);
+  return NearestPatches(cost, candidates, grid * grid);
+}
+
+// The kBlended cheapest tries of each patch, weighted by a softmax of their cost over the
+// mean of those costs.
+std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::NearestPatches(const std::vector<float>& cost,
+                                                                       const std::vector<int64_t>& candidates,
+                                                                       int patches) const {
+  const int tries = static_cast<int>(cost.size()) / patches, side_shifts = 2 * search_ + 1;
+  const int blended = std::min<int>(kBlended, static_cast<int>(candidates.size()));
+  std::vector<PatchMatch> matches;
+  matches.reserve(static_cast<size_t>(patches * blended));
+  std::vector<int> order(static_cast<size_t>(tries));
+  for (int p = 0; p < patches; ++p) {
+    const float* c = cost.data() + static_cast<size_t>(p * tries);
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + blended, order.end(), [c](int a, int b) { return c[a] < c[b]; });
+    float mean = 0;
+    for (int k = 0; k < blended; ++k) mean += c[order[static_cast<size_t>(k)]] / static_cast<float>(blended);
+    float total = 0;
+    const size_t first = matches.size();
+    for (int k = 0; k < blended; ++k) {
+      const int attempt = order[static_cast<size_t>(k)];
+      const int shift = attempt / static_cast<int>(candidates.size());
+      PatchMatch m;
+      m.exemplar = candidates[static_cast<size_t>(attempt) % candidates.size()];
+      m.dy = shift / side_shifts - search_;
+      m.dx = shift % side_shifts - search_;
+      // Relative to the nearest (the softmax's largest term), for range.
+      m.weight = std::exp(-(c[attempt] - c[order[0]]) / (mean + 1e-6f));
+      total += m.weight;
+      matches.push_back(m);
+    }
+    for (size_t k = first; k < matches.size(); ++k) matches[k].weight /= total;
+  }
+  return matches;
+}
+
+// The matched exemplars' bands, weighted, windowed and added up patch by patch into
+// `detail` (3 x side x side): plain loops over raw memory.
+void ExemplarDetail::AddDetail(const std::vector<PatchMatch>& matches, float* detail) const {
+  const int64_t big = static_cast<int64_t>(patch_) * scale_, pad = static_cast<int64_t>(search_) * scale_;
+  const int64_t padded_side = side_ + 2 * pad, plane = padded_side * padded_side;
+  const int64_t grid = small_side_ / stride_ - 1;
+  const size_t blended = matches.size() / static_cast<size_t>(grid * grid);
+  const int8_t* bands = band_.data_ptr<int8_t>();
+  const float* window = window_.data_ptr<float>();
+  std::vector<const int8_t*> source(blended);
+  std::vector<float> weight(blended);
+  for (int64_t py = 0; py < grid; ++py) {
+    for (int64_t px = 0; px < grid; ++px) {
+      const int64_t y0 = py * stride_ * scale_, x0 = px * stride_ * scale_;
+      for (size_t j = 0; j < blended; ++j) {
+        const PatchMatch& m = matches[static_cast<size_t>(py * grid + px) * blended + j];
+        source[j] = bands + m.exemplar * 3 * plane + (pad + y0 + m.dy * scale_) * padded_side + pad + x0 + m.dx * scale_;
+        weight[j] = m.weight * kBandStep;
+      }
+      for (int64_t c = 0; c < 3; ++c) {
+        for (int64_t y = 0; y < big; ++y) {
+          float* row = detail + (c * side_ + y0 + y) * side_ + x0;
+          const float* w = window + y * big;
+          const int64_t offset = c * plane + y * padded_side;
+          for (size_t j = 0; j < blended; ++j) {
+            const int8_t* from = source[j] + offset;
+            const float k = weight[j];
+            for (int64_t x = 0; x < big; ++x) row[x] += w[x] * k * static_cast<float>(from[x]);
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace faceswap::model

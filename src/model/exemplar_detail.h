@@ -24,30 +24,41 @@ namespace faceswap::model {
 class ExemplarDetail {
  public:
   // `crops`: the person's aligned real crops, BGR 8-bit, all `side` x `side`, where `side`
-  // is a multiple of `small_side` (the caller bounds their number: each takes 0.4 MB at
+  // is a multiple of `small_side` (the caller bounds their number: each takes 0.2 MB at
   // 256 px, and each face searches them all). With no crops the result is the bicubic
   // enlargement.
   ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side, int side);
 
   int side() const { return side_; }
-  int exemplars() const { return static_cast<int>(small_.size(0)); }
+  int exemplars() const { return static_cast<int>(band_.size(0)); }
 
   // Faces N x 3 x small x small (RGB, [0, 1], float, CPU) -> N x 3 x side x side.
   torch::Tensor Draw(const torch::Tensor& faces) const;
 
  private:
-  torch::Tensor DrawOne(const torch::Tensor& face) const;  // 1 x 3 x small x small
-  torch::Tensor Blurred(const torch::Tensor& images) const;
+  struct PatchMatch {
+    int64_t exemplar;
+    int dy, dx;    // shift in small pixels
+    float weight;  // the patch's matches add up to 1
+  };
+  torch::Tensor NearestFaces(const torch::Tensor& queries) const;  // N x small^2 -> N x candidates exemplar indices
+  std::vector<PatchMatch> MatchPatches(const float* query, const std::vector<int64_t>& candidates) const;
+  std::vector<PatchMatch> NearestPatches(const std::vector<float>& cost, const std::vector<int64_t>& candidates,
+                                         int patches) const;
+  void AddDetail(const std::vector<PatchMatch>& matches, float* detail) const;
+  torch::Tensor MatchingLuma(const torch::Tensor& faces) const;  // N x small^2
   torch::Tensor Enlarged(const torch::Tensor& images) const;
 
   int small_side_, side_, scale_;
   int patch_, stride_, search_;
-  torch::Tensor blur_kernel_;  // 1-D Gaussian
-  torch::Tensor small_;        // E x 1 x small x small: luma, blurred, for matching
-  torch::Tensor small_padded_; // the same, edge-padded by search_
-  torch::Tensor band_;         // E x 3 x (side + 2 pad) x (side + 2 pad), half: crop - enlarged small copy
-  torch::Tensor window_;       // Hann, patch x scale square
-  torch::Tensor window_sum_;   // 1 x side x side: the windows of all patches added up
+  double blur_sigma_;              // of the Gaussian blur before matching
+  torch::Tensor small_padded_;     // E x (small + 2 search) squared: luma, blurred, edge-padded, for matching
+  torch::Tensor exemplar_flat_;    // E x small^2: the same, unpadded
+  torch::Tensor exemplar_mean_;    // E
+  torch::Tensor exemplar_energy_;  // E: |e|^2 - P mean^2 (NearestFaces)
+  torch::Tensor band_;             // E x 3 x (side + 2 pad) squared, int8 grey levels: crop - enlarged small copy
+  torch::Tensor window_;           // Hann, patch x scale square
+  std::vector<float> inverse_window_sum_;  // side x side: 1 / the windows of all patches added up
 };
 
 }  // namespace faceswap::model

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "faceswap/core/error.h"
 #include "faceswap/model/autocast.h"
 #include "faceswap/model/checkpoint.h"
@@ -77,8 +79,26 @@ struct Swapper::Impl {
   torch::Device device{torch::kCPU};
   FaceAutoencoder net{nullptr};
   bool masks = true;
-  std::vector<std::unique_ptr<ExemplarDetail>> detail;  // per identity, when drawn with exemplars
+  // Per identity, when drawn with exemplars: the loader until the first face, then the detail.
+  std::vector<ExemplarLoader> detail_loader;
+  std::vector<std::unique_ptr<ExemplarDetail>> detail;
   int detail_side = 0;
+
+  const ExemplarDetail& DetailFor(int identity) {
+    const auto i = static_cast<size_t>(identity);
+    if (i >= detail.size() || (!detail[i] && !detail_loader[i])) {
+      throw UsageError("no exemplar crops were given for identity " + info.identities[i]);
+    }
+    if (!detail[i]) {
+      const std::vector<cv::Mat> crops = detail_loader[i]();
+      const auto start = std::chrono::steady_clock::now();
+      detail[i] = std::make_unique<ExemplarDetail>(crops, net->current_resolution(), detail_side);
+      spdlog::debug("exemplar detail for '{}': {} crops prepared in {:.2f} s", info.identities[i], crops.size(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      detail_loader[i] = nullptr;
+    }
+    return *detail[i];
+  }
 };
 
 Swapper::Swapper(const std::filesystem::path& model_dir, DeviceKind device, Precision precision)
@@ -107,7 +127,7 @@ Precision Swapper::precision() const { return impl_->precision; }
 void Swapper::set_masks(bool on) { impl_->masks = on; }
 bool Swapper::masks() const { return impl_->masks; }
 
-void Swapper::SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side) {
+void Swapper::SetExemplars(int identity, ExemplarLoader load, int side) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
     throw UsageError("identity index " + std::to_string(identity) + " out of range");
   }
@@ -117,8 +137,14 @@ void Swapper::SetExemplars(int identity, const std::vector<cv::Mat>& crops, int 
                      impl_->info.preset + ", whose detail stage draws it larger");
   }
   if (impl_->detail_side > 0 && impl_->detail_side != side) throw UsageError("exemplar crops of different sides");
+  if (side % small != 0 || side / small < 2) {
+    throw UsageError("exemplar crops of " + std::to_string(side) + " px cannot enlarge " + std::to_string(small) +
+                     " px faces (a multiple of at least 2 is needed)");
+  }
   impl_->detail.resize(impl_->info.identities.size());
-  impl_->detail[static_cast<size_t>(identity)] = std::make_unique<ExemplarDetail>(crops, small, side);
+  impl_->detail_loader.resize(impl_->info.identities.size());
+  impl_->detail[static_cast<size_t>(identity)].reset();
+  impl_->detail_loader[static_cast<size_t>(identity)] = std::move(load);
   impl_->detail_side = side;
 }
 
@@ -148,17 +174,14 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
       }
     }
     torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
-    if (impl_->detail_side > 0) {
-      const auto& detail = impl_->detail[static_cast<size_t>(identity)];
-      if (!detail) throw UsageError("no exemplar crops were given for identity " + impl_->info.identities[identity]);
-      rgb = detail->Draw(rgb);
-    }
+    // The mask stays at the side the network draws; exemplar detail draws the face larger.
+    const int64_t mask_side = rgb.size(-1);
+    if (impl_->detail_side > 0) rgb = impl_->DetailFor(identity).Draw(rgb);
     torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
-    if (mask.defined() && mask.size(-1) != rgb.size(-1)) mask = Resized(mask, rgb.size(-1));  // exemplar detail
     if (visible.defined()) {
-      // The source face's visible part (what is not covered), at the drawn face's side.
+      // The source face's visible part (what is not covered).
       visible = visible.to(torch::kCPU);
-      if (visible.size(-1) != rgb.size(-1)) visible = Resized(visible, rgb.size(-1));
+      if (visible.size(-1) != mask_side) visible = Resized(visible, mask_side);
       mask = mask.defined() ? torch::min(mask, visible) : visible;
     }
     for (size_t i = 0; i < chunk.size(); ++i) {

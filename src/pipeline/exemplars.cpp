@@ -4,7 +4,9 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <system_error>
+#include <thread>
 
 #include "faceswap/face/alignments_file.h"
 
@@ -33,15 +35,30 @@ void ListTrainingCrops(const fs::path& folder, const AvoidedFrames& avoid, std::
   }
 }
 
-// At most `count` of them, evenly spread, read at `side` px.
+// At most `count` of them, evenly spread, read at `side` px; two threads decode: when this
+// runs (the first face drawn) the stages behind the network wait for it.
 std::vector<cv::Mat> ReadSpread(const std::vector<fs::path>& files, size_t count, int side) {
-  std::vector<cv::Mat> crops;
   const size_t n = std::min(count, files.size());
-  for (size_t i = 0; i < n; ++i) {
-    cv::Mat crop = cv::imread(files[i * files.size() / n].string(), cv::IMREAD_COLOR);
-    if (crop.empty()) continue;
-    if (crop.cols != side || crop.rows != side) cv::resize(crop, crop, {side, side}, 0, 0, cv::INTER_AREA);
-    crops.push_back(std::move(crop));
+  std::vector<cv::Mat> read(n);
+  const auto read_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      try {
+        cv::Mat crop = cv::imread(files[i * files.size() / n].string(), cv::IMREAD_COLOR);
+        if (!crop.empty() && (crop.cols != side || crop.rows != side)) {
+          cv::resize(crop, crop, {side, side}, 0, 0, cv::INTER_AREA);
+        }
+        read[i] = std::move(crop);
+      } catch (const cv::Exception&) {
+        // An unreadable crop is left out, like one imread returns empty.
+      }
+    }
+  };
+  std::thread helper(read_range, n / 2, n);
+  read_range(0, n / 2);
+  helper.join();
+  std::vector<cv::Mat> crops;
+  for (cv::Mat& crop : read) {
+    if (!crop.empty()) crops.push_back(std::move(crop));
   }
   return crops;
 }
@@ -66,10 +83,20 @@ int64_t UseExemplarDetail(model::Swapper& swapper, const AvoidedFrames& avoid) {
         ListTrainingCrops(folder, avoid, files);
       }
     }
-    const std::vector<cv::Mat> crops = ReadSpread(files, kMaxExemplarCrops, side);
-    swapper.SetExemplars(static_cast<int>(i), crops, side);
-    spdlog::info("exemplar detail for '{}': {} training crops", info.identities[i], crops.size());
-    total += static_cast<int64_t>(crops.size());
+    const size_t count = std::min(kMaxExemplarCrops, files.size());
+    const std::string name = info.identities[i];
+    swapper.SetExemplars(
+        static_cast<int>(i),
+        [files = std::move(files), count, side, name] {
+          const auto start = std::chrono::steady_clock::now();
+          std::vector<cv::Mat> crops = ReadSpread(files, count, side);
+          spdlog::debug("exemplar detail for '{}': {} crops read in {:.2f} s", name, crops.size(),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          return crops;
+        },
+        side);
+    spdlog::info("exemplar detail for '{}': {} training crops", name, count);
+    total += static_cast<int64_t>(count);
   }
   return total;
 }

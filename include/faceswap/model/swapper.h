@@ -3,6 +3,7 @@
 // aligned face crops in, faces drawn by another identity's decoder out.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,7 +19,8 @@ struct SwapOutput {
   cv::Mat face;  // CV_8UC3 BGR, resolution() x resolution()
   // CV_32FC1 in [0, 1]: where the drawn face may go: where the source face is not covered
   // (judged by how well the model redraws it, and by the occlusion network of models that
-  // have one), and for `hd` the region its decoder draws. Empty when masks are off.
+  // have one), and for `hd` the region its decoder draws. Empty when masks are off. At the
+  // side the network draws, which is smaller than the face's when exemplar detail draws it.
   cv::Mat mask;
   // The mask also outlines the face (`hd`'s decoder). Otherwise it only says what covers
   // it, and the landmark hull must say where the face is.
@@ -53,10 +55,13 @@ class Swapper {
 
   // Draws `identity`'s faces at the crops' full side (resolution() becomes `side`) with
   // detail taken from that person's own real crops (BGR, side x side; see
-  // model/exemplar_detail.h). For models without a detail stage (`lite`, `original`, `hd`);
-  // UsageError otherwise. Every identity drawn must then be given its crops (an
-  // empty list draws the plain enlargement).
-  void SetExemplars(int identity, const std::vector<cv::Mat>& crops, int side);
+  // model/exemplar_detail.h), which `load` returns the first time Swap draws that identity
+  // (convert learns whom it draws from the first face it finds; reading and preparing
+  // 400 crops takes about a second). For models without a detail stage (`lite`,
+  // `original`, `hd`); UsageError otherwise. Every identity drawn must then be given its
+  // crops (an empty list draws the plain enlargement).
+  using ExemplarLoader = std::function<std::vector<cv::Mat>()>;
+  void SetExemplars(int identity, ExemplarLoader load, int side);
 
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).
