@@ -224,6 +224,24 @@ void RegisterBlendBenchmarks(Inputs& in, bench::ReferenceTable& table) {
     benchmark::DoNotOptimize(out.data);
   });
   table.Pair("Composite/CompositeFace", "Reference/warp_and_blendLinear");
+
+  // The same paste with a mask of what covers the face (a lite model's, 64 px, 1 everywhere
+  // but a patch over one cheek), for the 64 px face and for the 256 px face of --detail
+  // exemplars.
+  for (const int side : {64, 256}) {
+    face::AlignOptions align;
+    align.size = side;
+    const face::AlignedFace aligned = face::Align(in.sample.frame, in.sample.face.points, align);
+    model::SwapOutput masked;
+    masked.face = Recoloured(aligned.crop);
+    masked.mask = cv::Mat(64, 64, CV_32FC1, cv::Scalar(1.0));
+    masked.mask(cv::Rect(8, 32, 16, 16)).setTo(0.0);
+    Add("Composite/CompositeFace/masked" + std::to_string(side),
+        [&, aligned, masked, frame = in.sample.frame.clone()]() mutable {
+          benchmark::DoNotOptimize(pipeline::CompositeFace(frame, in.sample.face, aligned, masked, {}).roi);
+        });
+  }
+  table.Pair("Composite/CompositeFace/masked256", "Composite/CompositeFace/masked64");
 }
 
 void RegisterColorBenchmarks(Inputs& in, bench::ReferenceTable& table) {

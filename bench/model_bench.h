@@ -13,7 +13,8 @@
 namespace faceswap::bench {
 
 // Registers Swap/<preset>/batch<N> and Reference/torch_forward/<preset>/batch<N> for N in
-// {1, 16}. Untrained model folders are made under `work_dir` when a preset's benchmark
+// {1, 16}, and Swap/lite+exemplars/batch16 (the lite model drawing at 256 px with
+// --detail exemplars) paired with Swap/lite/batch16. Untrained model folders are made under `work_dir` when a preset's benchmark
 // first runs (not timed). `frame` and `points` must outlive the benchmark run.
 void RegisterModelBenchmarks(const cv::Mat& frame, const face::Landmarks& points, const std::filesystem::path& work_dir,
                              ReferenceTable& table);

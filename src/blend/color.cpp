@@ -30,19 +30,19 @@ void TransferRct(cv::Mat& face, const cv::Mat& reference, const cv::Mat& mask) {
   cv::Mat face_lab, ref_lab;
   cv::cvtColor(face, face_lab, cv::COLOR_BGR2Lab);
   cv::cvtColor(reference, ref_lab, cv::COLOR_BGR2Lab);
-  face_lab.convertTo(face_lab, CV_32F);
-  ref_lab.convertTo(ref_lab, CV_32F);
   cv::Scalar mean_src, std_src, mean_ref, std_ref;
   cv::meanStdDev(face_lab, mean_src, std_src, inside);
   cv::meanStdDev(ref_lab, mean_ref, std_ref, inside);
-  std::vector<cv::Mat> channels;
-  cv::split(face_lab, channels);
+  // Each 8-bit Lab channel's affine map, as a table (the same rounding as computing it in
+  // floats, at a fraction of the work on a 256 px face).
+  cv::Mat table(1, 256, CV_8UC3);
   for (int c = 0; c < 3; ++c) {
     const double gain = std_src[c] > 1e-3 ? std_ref[c] / std_src[c] : 1.0;
-    channels[c].convertTo(channels[c], CV_32F, gain, mean_ref[c] - mean_src[c] * gain);
+    for (int level = 0; level < 256; ++level) {
+      table.at<cv::Vec3b>(level)[c] = cv::saturate_cast<uchar>(gain * level + mean_ref[c] - mean_src[c] * gain);
+    }
   }
-  cv::merge(channels, face_lab);
-  face_lab.convertTo(face_lab, CV_8U);  // saturates to [0, 255]
+  cv::LUT(face_lab, table, face_lab);
   cv::cvtColor(face_lab, face, cv::COLOR_Lab2BGR);
 }
 

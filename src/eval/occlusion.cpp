@@ -69,10 +69,9 @@ OcclusionFigures MeasureOcclusion(const IdentityFaces& source, int target, const
       cv::Mat covered, hull, mask;
       cv::warpAffine(coverages[i], covered, aligned[i].to_crop, side, cv::INTER_LINEAR);
       hull = FaceHullMask(aligned[i].crop_points, side);
-      cv::resize(drawn[i].mask, mask, side, 0, 0, cv::INTER_LINEAR);
-      if (!drawn[i].mask_outlines_face) {  // as convert
-        pipeline::PrepareModelMask(mask, aligned[i], mask_scratch);
-      }
+      mask = drawn[i].mask.clone();
+      if (!drawn[i].mask_outlines_face) pipeline::PrepareModelMask(mask, aligned[i], mask_scratch);  // as convert
+      if (mask.size() != side) cv::resize(mask, mask, side, 0, 0, cv::INTER_LINEAR);
       const cv::Mat visible = hull & (covered < 0.5f);
       const cv::Mat kept = hull & (mask >= 0.5f);
       const double united = cv::countNonZero(visible | kept);

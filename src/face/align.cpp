@@ -152,6 +152,19 @@ AlignedFace Align(const cv::Mat& frame, const Landmarks& points, const AlignOpti
   return out;
 }
 
+void ResizeAligned(const AlignedFace& face, int side, AlignedFace& out) {
+  const double f = static_cast<double>(side) / face.crop.cols, shift = (f - 1.0) / 2.0;
+  cv::resize(face.crop, out.crop, cv::Size(side, side), 0, 0, f < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  out.to_crop = face.to_crop * f;
+  out.to_crop(0, 2) += shift;
+  out.to_crop(1, 2) += shift;
+  out.to_frame = InvertTransform(out.to_crop);
+  for (size_t i = 0; i < face.crop_points.size(); ++i) {
+    out.crop_points[i] = cv::Point2f(static_cast<float>(face.crop_points[i].x * f + shift),
+                                     static_cast<float>(face.crop_points[i].y * f + shift));
+  }
+}
+
 void WarpToFrame(const cv::Mat& crop, const cv::Mat& mask, const cv::Matx23d& to_frame, cv::Size frame_size,
                  cv::Mat& frame_out, cv::Mat& mask_out) {
   CV_Assert(!crop.empty());

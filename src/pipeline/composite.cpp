@@ -97,7 +97,13 @@ void HullCore(const std::vector<cv::Point2f>& points, cv::Size size, cv::Mat& co
   cv::compare(core, 0.5, region, cv::CMP_GT);
 }
 
-void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned, ModelMaskScratch& scratch) {
+void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned_at_any_side, ModelMaskScratch& scratch) {
+  const face::AlignedFace* at_side = &aligned_at_any_side;
+  if (mask.cols != aligned_at_any_side.crop.cols) {
+    face::ResizeAligned(aligned_at_any_side, mask.cols, scratch.resized);
+    at_side = &scratch.resized;
+  }
+  const face::AlignedFace& aligned = *at_side;
   scratch.points.assign(aligned.crop_points.begin(), aligned.crop_points.end());
   scratch.inside.create(mask.size(), CV_32FC1);
   blend::HullMaskInto(scratch.points, {}, scratch.inside);
@@ -126,11 +132,13 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   cv::Mat face = swapped.face;
   if (face.cols != side) cv::resize(face, face, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
   cv::Mat learned = swapped.mask;
-  if (!learned.empty() && learned.cols != side) cv::resize(learned, learned, cv::Size(side, side));
   if (!learned.empty() && o.mask != MaskSource::kLandmarks && !swapped.mask_outlines_face) {
-    if (learned.data == swapped.mask.data) learned = learned.clone();
+    // At the mask's own side (the network's): a face drawn larger by exemplar detail has
+    // no finer mask, and the work grows with the square of the side.
+    learned = learned.clone();
     PrepareModelMask(learned, aligned, model_mask_);
   }
+  if (!learned.empty() && learned.cols != side) cv::resize(learned, learned, cv::Size(side, side));
 
   // Colour statistics are taken in crop space, over the landmark hull.
   std::vector<cv::Point2f> crop_points(aligned.crop_points.begin(), aligned.crop_points.end());

@@ -133,6 +133,42 @@ TEST_P(AlignOnImage, RoundTripPsnrInsideFaceAtLeast30dB) {
   EXPECT_GE(psnr, 30.0);
 }
 
+TEST_P(AlignOnImage, ResizedCropKeepsItsTransformAndPoints) {
+  // A 256 px crop brought to 64 px (how convert judges a 64 px network's mask under a face
+  // drawn at 256): the new transform maps the frame's landmarks onto the new points, its
+  // inverse goes back, and warping the frame with it draws the resized crop.
+  FACESWAP_REQUIRE_SAMPLE(path, GetParam());
+  video::Reader reader(path);
+  video::Frame frame;
+  ASSERT_TRUE(reader.Next(frame));
+  static face::Detector detector{face::DetectorOptions{}};
+  const auto faces = detector.Detect(frame.bgr);
+  ASSERT_FALSE(faces.empty());
+  const face::AlignedFace aligned = face::Align(frame.bgr, faces[0].points, face::AlignOptions{});
+  face::AlignedFace small;
+  face::ResizeAligned(aligned, 64, small);
+  ASSERT_EQ(small.crop.size(), cv::Size(64, 64));
+  for (size_t i = 0; i < faces[0].points.size(); ++i) {
+    const cv::Point2f p = face::ApplyTransform(small.to_crop, faces[0].points[i]);
+    EXPECT_NEAR(p.x, small.crop_points[i].x, 1e-3);
+    EXPECT_NEAR(p.y, small.crop_points[i].y, 1e-3);
+    const cv::Point2f back = face::ApplyTransform(small.to_frame, small.crop_points[i]);
+    EXPECT_NEAR(back.x, faces[0].points[i].x, 1e-2);
+    EXPECT_NEAR(back.y, faces[0].points[i].y, 1e-2);
+  }
+  // Pixel (u, v) of the 64 px crop is the average of 256 px pixels 4u..4u+3 (cv::resize's
+  // area average), centred at 4u + 1.5: the new transform puts it in the frame there.
+  for (const cv::Point2f uv : {cv::Point2f(0, 0), cv::Point2f(31, 17), cv::Point2f(63, 63)}) {
+    const cv::Point2f in_frame = face::ApplyTransform(small.to_frame, uv);
+    const cv::Point2f expected = face::ApplyTransform(aligned.to_frame, uv * 4.0f + cv::Point2f(1.5f, 1.5f));
+    EXPECT_NEAR(in_frame.x, expected.x, 1e-3);
+    EXPECT_NEAR(in_frame.y, expected.y, 1e-3);
+  }
+  cv::Mat area;
+  cv::resize(aligned.crop, area, {64, 64}, 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(cv::norm(area, small.crop, cv::NORM_INF), 0.0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Images, AlignOnImage,
                          ::testing::Values("images/lin-manuel-miranda.png", "images/two_people.jpg",
                                            "images/obama-1080p.jpg"));

@@ -62,6 +62,11 @@ AlignedFace Align(const cv::Mat& frame, const Landmarks& points, const AlignOpti
 // The same into caller-owned buffers: per-frame loops reuse `out.crop`.
 void Align(const cv::Mat& frame, const Landmarks& points, const AlignOptions& options, AlignedFace& out);
 
+// The aligned face at another side: the crop resized (area average when shrinking), the
+// transforms and points moved to match (pixel centres kept: x' = (x + 0.5) f - 0.5, as
+// cv::resize samples). Into `out`, whose buffers are reused.
+void ResizeAligned(const AlignedFace& face, int side, AlignedFace& out);
+
 // Warps `crop` back into frame coordinates with aligned.to_frame: `frame_out` (frame size,
 // crop's type) gets the warped crop and `mask_out` (CV_32F, frame size) the warped `mask`
 // (crop size, CV_8U or CV_32F, 1 = face; an empty mask means the whole crop). Pixels

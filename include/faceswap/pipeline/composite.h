@@ -65,8 +65,11 @@ struct FeatureScratch {
 };
 void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, FeatureScratch& scratch);
 
-// Steps 1-3 above; `scratch`: buffers reused from call to call.
+// Steps 1-3 above, at the mask's own side (the aligned face is resized to it when the face
+// is drawn larger than the network draws its mask: exemplar detail); `scratch`: buffers
+// reused from call to call.
 struct ModelMaskScratch {
+  face::AlignedFace resized;
   std::vector<cv::Point2f> points;
   cv::Mat inside, core, region, outside, near, near_kernel;
   blend::ColorScratch color;

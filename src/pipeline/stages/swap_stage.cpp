@@ -35,12 +35,17 @@ void SwapStage::Process(std::vector<Item>& items) {
 
 void SwapStage::RememberFace(double seconds, SwapJob& job) {
   cv::Mat& mask = job.swapped.mask;
-  // The crop is cut at the drawn face's side, as the mask is (FaceStage); the memory
-  // compares them pixel for pixel.
-  if (mask.empty() || job.face.track_id < 0 || mask.size() != job.aligned.crop.size()) return;
-  points_.assign(job.aligned.crop_points.begin(), job.aligned.crop_points.end());
+  if (mask.empty() || job.face.track_id < 0) return;
+  // The memory compares the crop with the mask pixel for pixel, at the mask's side (the
+  // network's; exemplar detail draws the face larger).
+  const face::AlignedFace* aligned = &job.aligned;
+  if (mask.size() != job.aligned.crop.size()) {
+    face::ResizeAligned(job.aligned, mask.cols, mask_aligned_);
+    aligned = &mask_aligned_;
+  }
+  points_.assign(aligned->crop_points.begin(), aligned->crop_points.end());
   HullCore(points_, mask.size(), hull_, region_);  // where the hull knows better than a cover (composite.h)
-  memory_.Apply(job.face.track_id, seconds, job.aligned.crop, region_, mask);
+  memory_.Apply(job.face.track_id, seconds, aligned->crop, region_, mask);
 }
 
 }  // namespace faceswap::pipeline

@@ -29,6 +29,7 @@ class SwapStage {
   blend::FaceMemory memory_;
   std::vector<cv::Point2f> points_;
   cv::Mat hull_, region_;
+  face::AlignedFace mask_aligned_;  // the aligned face at the mask's side, when it is smaller
 };
 
 }  // namespace faceswap::pipeline
