@@ -10,9 +10,12 @@
 #   --time T       training budget per recipe (default 20m)
 #   --reference R  the first row, measured in the same run (default: the "lite" recipe
 #                  below), e.g. --reference 'default=' for today's defaults
-#   --recipe R     a recipe to measure after the reference: NAME=TRAIN FLAGS (repeatable;
-#                  without any, the `sharp` preset, the 256 px candidate), e.g.
+#   --recipe R     a recipe to measure after the reference: NAME=TRAIN FLAGS [-- EVAL FLAGS]
+#                  (repeatable; without any, the `sharp` preset, the 256 px candidate), e.g.
 #                  --recipe 'default=' for today's defaults
+#                  --recipe 'exemplars=-- --detail exemplars' (eval flags only: a recipe
+#                  whose training flags an earlier one trained with is measured on that
+#                  model, the same weights, instead of training again)
 #                  --recipe 'ffl=--preset lite --frequency-weight 1'
 #                  --recipe 'id=--preset lite --identity-weight 0.2'
 #                  --recipe 'lite128=--preset lite128'
@@ -41,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --work) work=$2; shift 2 ;;
     --recipe) recipes+=("$2"); shift 2 ;;
     --reference) reference=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,15 +73,28 @@ for who in a b; do
 done
 
 rows=()
+declare -A trained  # training flags -> the model trained with them in this run
 for recipe in "${recipes[@]}"; do
   name=${recipe%%=*}
-  read -r -a flags <<<"${recipe#*=}"
-  model="$work/models/$name"
-  rm -rf "$model"
-  echo "==> $name: faceswap train ${flags[*]} --time $budget" >&2
-  "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --time "$budget" \
-    --preview-every 0 "${flags[@]}"
-  "$bin" -q eval -m "$model" --max-faces 0 >/dev/null
+  spec=" ${recipe#*=} "
+  train_spec=${spec%% -- *}
+  eval_spec=""
+  [[ $spec == *" -- "* ]] && eval_spec=${spec#* -- }
+  read -r -a flags <<<"$train_spec"
+  read -r -a eval_flags <<<"$eval_spec"
+  key="flags: ${flags[*]}"
+  if [[ -n ${trained[$key]+set} ]]; then
+    model=${trained[$key]}
+    echo "==> $name: the model of the same training flags (${flags[*]:-defaults}), eval ${eval_flags[*]}" >&2
+  else
+    model="$work/models/$name"
+    rm -rf "$model"
+    echo "==> $name: faceswap train ${flags[*]} --time $budget" >&2
+    "$bin" -q train --a "$work/faces_a/person_1" --b "$work/faces_b/person_1" -m "$model" --time "$budget" \
+      --preview-every 0 "${flags[@]}"
+    trained[$key]=$model
+  fi
+  "$bin" -q eval -m "$model" --max-faces 0 "${eval_flags[@]}" >/dev/null
   rows+=("$(python3 - "$name" "$model" <<'EOF'
 import json, sys
 name, model = sys.argv[1], sys.argv[2]
