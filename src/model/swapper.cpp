@@ -148,6 +148,14 @@ void Swapper::SetExemplars(int identity, ExemplarLoader load, int side) {
   impl_->detail_side = side;
 }
 
+void Swapper::PrepareExemplars(int identity) {
+  for (size_t i = 0; i < impl_->detail_loader.size(); ++i) {
+    if ((identity < 0 || static_cast<int>(i) == identity) && impl_->detail_loader[i]) {
+      impl_->DetailFor(static_cast<int>(i));
+    }
+  }
+}
+
 std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int identity, int batch_size) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
     throw UsageError("identity index " + std::to_string(identity) + " out of range");

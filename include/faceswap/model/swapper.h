@@ -62,6 +62,9 @@ class Swapper {
   // crops (an empty list draws the plain enlargement).
   using ExemplarLoader = std::function<std::vector<cv::Mat>()>;
   void SetExemplars(int identity, ExemplarLoader load, int side);
+  // Reads and prepares now the exemplars of `identity` (-1: of every identity that has a
+  // loader), for callers that cannot wait at their first face (live).
+  void PrepareExemplars(int identity = -1);
 
   // The identity a face of `source` becomes by default: the other one of a two-identity
   // model. UsageError for models with more identities (the caller must say --to).
