@@ -130,12 +130,13 @@ torch::Tensor ExemplarDetail::Draw(const torch::Tensor& faces) const {
   const auto nearest_a = nearest.accessor<int64_t, 2>();
   const int64_t pixels = static_cast<int64_t>(side_) * side_;
   std::vector<float> detail(static_cast<size_t>(3 * pixels));
-  std::vector<int64_t> candidates(static_cast<size_t>(nearest.size(1)));
+  Scratch scratch;
+  scratch.candidates.resize(static_cast<size_t>(nearest.size(1)));
   for (int64_t i = 0; i < input.size(0); ++i) {
-    for (size_t c = 0; c < candidates.size(); ++c) candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
-    const std::vector<PatchMatch> matches = MatchPatches(queries[i].data_ptr<float>(), candidates);
+    for (size_t c = 0; c < scratch.candidates.size(); ++c) scratch.candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
+    MatchPatches(queries[i].data_ptr<float>(), scratch);
     std::fill(detail.begin(), detail.end(), 0.0f);
-    AddDetail(matches, detail.data());
+    AddDetail(scratch, detail.data());
     // The enlargement plus the detail, each pixel's windows' weights divided out.
     float* face = out[i].data_ptr<float>();
     const float* inverse = inverse_window_sum_.data();
@@ -164,14 +165,21 @@ torch::Tensor ExemplarDetail::NearestFaces(const torch::Tensor& queries) const {
 // query's within search_ pixels of its place: the variance of their difference (the
 // squared difference with the patch's mean difference removed), added up over blocks of
 // stride_ pixels, which the half-overlapping patches share.
-std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::MatchPatches(const float* query,
-                                                                     const std::vector<int64_t>& candidates) const {
+void ExemplarDetail::MatchPatches(const float* query, Scratch& scratch) const {
+  const std::vector<int64_t>& candidates = scratch.candidates;
   const int s = small_side_, r = search_, padded = s + 2 * r, block = stride_, blocks = s / block;
   const int grid = blocks - 1, shifts = (2 * r + 1) * (2 * r + 1), tries = shifts * static_cast<int>(candidates.size());
   const float inverse_area = 1.0f / static_cast<float>(patch_ * patch_);
-  std::vector<float> cost(static_cast<size_t>(grid * grid * tries));
-  std::vector<float> sum(static_cast<size_t>(blocks * blocks)), square(sum.size()), column(static_cast<size_t>(s)),
-      column_sq(static_cast<size_t>(s));
+  std::vector<float>& cost = scratch.cost;
+  std::vector<float>& sum = scratch.sum;
+  std::vector<float>& square = scratch.square;
+  std::vector<float>& column = scratch.column;
+  std::vector<float>& column_sq = scratch.column_sq;
+  cost.resize(static_cast<size_t>(grid * grid * tries));
+  sum.resize(static_cast<size_t>(blocks * blocks));
+  square.resize(sum.size());
+  column.resize(static_cast<size_t>(s));
+  column_sq.resize(column.size());
   const float* exemplars = small_padded_.data_ptr<float>();
   for (size_t c = 0; c < candidates.size(); ++c) {
     const float* exemplar = exemplars + candidates[c] * padded * padded;
@@ -209,19 +217,20 @@ std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::MatchPatches(const float
       }
     }
   }
-  return NearestPatches(cost, candidates, grid * grid);
+  NearestPatches(grid * grid, scratch);
 }
 
 // The kBlended cheapest tries of each patch, weighted by a softmax of their cost over the
 // mean of those costs.
-std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::NearestPatches(const std::vector<float>& cost,
-                                                                       const std::vector<int64_t>& candidates,
-                                                                       int patches) const {
+void ExemplarDetail::NearestPatches(int patches, Scratch& scratch) const {
+  const std::vector<float>& cost = scratch.cost;
+  const std::vector<int64_t>& candidates = scratch.candidates;
   const int tries = static_cast<int>(cost.size()) / patches, side_shifts = 2 * search_ + 1;
   const int blended = std::min<int>(kBlended, static_cast<int>(candidates.size()));
-  std::vector<PatchMatch> matches;
-  matches.reserve(static_cast<size_t>(patches * blended));
-  std::vector<int> order(static_cast<size_t>(tries));
+  std::vector<PatchMatch>& matches = scratch.matches;
+  matches.clear();
+  std::vector<int>& order = scratch.order;
+  order.resize(static_cast<size_t>(tries));
   for (int p = 0; p < patches; ++p) {
     const float* c = cost.data() + static_cast<size_t>(p * tries);
     std::iota(order.begin(), order.end(), 0);
@@ -244,20 +253,22 @@ std::vector<ExemplarDetail::PatchMatch> ExemplarDetail::NearestPatches(const std
     }
     for (size_t k = first; k < matches.size(); ++k) matches[k].weight /= total;
   }
-  return matches;
 }
 
 // The matched exemplars' bands, weighted, windowed and added up patch by patch into
 // `detail` (3 x side x side): plain loops over raw memory.
-void ExemplarDetail::AddDetail(const std::vector<PatchMatch>& matches, float* detail) const {
+void ExemplarDetail::AddDetail(Scratch& scratch, float* detail) const {
+  const std::vector<PatchMatch>& matches = scratch.matches;
   const int64_t big = static_cast<int64_t>(patch_) * scale_, pad = static_cast<int64_t>(search_) * scale_;
   const int64_t padded_side = side_ + 2 * pad, plane = padded_side * padded_side;
   const int64_t grid = small_side_ / stride_ - 1;
   const size_t blended = matches.size() / static_cast<size_t>(grid * grid);
   const int8_t* bands = band_.data_ptr<int8_t>();
   const float* window = window_.data_ptr<float>();
-  std::vector<const int8_t*> source(blended);
-  std::vector<float> weight(blended);
+  std::vector<const int8_t*>& source = scratch.source;
+  std::vector<float>& weight = scratch.weight;
+  source.resize(blended);
+  weight.resize(blended);
   for (int64_t py = 0; py < grid; ++py) {
     for (int64_t px = 0; px < grid; ++px) {
       const int64_t y0 = py * stride_ * scale_, x0 = px * stride_ * scale_;

@@ -41,11 +41,18 @@ class ExemplarDetail {
     int dy, dx;    // shift in small pixels
     float weight;  // the patch's matches add up to 1
   };
+  // Buffers of one Draw call, reused for each of its faces.
+  struct Scratch {
+    std::vector<int64_t> candidates;
+    std::vector<float> cost, sum, square, column, column_sq, weight;
+    std::vector<int> order;
+    std::vector<PatchMatch> matches;
+    std::vector<const int8_t*> source;
+  };
   torch::Tensor NearestFaces(const torch::Tensor& queries) const;  // N x small^2 -> N x candidates exemplar indices
-  std::vector<PatchMatch> MatchPatches(const float* query, const std::vector<int64_t>& candidates) const;
-  std::vector<PatchMatch> NearestPatches(const std::vector<float>& cost, const std::vector<int64_t>& candidates,
-                                         int patches) const;
-  void AddDetail(const std::vector<PatchMatch>& matches, float* detail) const;
+  void MatchPatches(const float* query, Scratch& scratch) const;    // candidates -> matches
+  void NearestPatches(int patches, Scratch& scratch) const;         // cost -> matches
+  void AddDetail(Scratch& scratch, float* detail) const;
   torch::Tensor MatchingLuma(const torch::Tensor& faces) const;  // N x small^2
   torch::Tensor Enlarged(const torch::Tensor& images) const;
 
