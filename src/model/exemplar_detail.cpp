@@ -13,8 +13,6 @@ namespace faceswap::model {
 
 namespace {
 
-namespace F = torch::nn::functional;
-
 // Chosen on person_a's held-out crops (bench/exemplar_detail_go_no_go.py) and eval (README):
 // K = 4 patches blended (1 drew sharper and lost detail fidelity, 8 blurred), a search of
 // 1/64 of the side (1/32 kept 0.003 more detail fidelity at 2.3 times the time), a blur of
@@ -52,7 +50,7 @@ ExemplarDetail::ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side
 
   // Each crop's band (the crop less the bicubic enlargement of its shrunk copy) in whole
   // grey levels, planar RGB, with a border of zeros for the search's shifts; OpenCV's
-  // resizes (area average down, bicubic up: the kernel Enlarged uses) and its threads.
+  // resizes (area average down, bicubic up: the kernel Draw enlarges with) and its threads.
   const int count = static_cast<int>(crops.size());
   const int pad = search_ * scale_, padded = side + 2 * pad;
   for (const cv::Mat& crop : crops) {
@@ -109,41 +107,52 @@ torch::Tensor ExemplarDetail::MatchingLuma(const torch::Tensor& faces) const {
   return out;
 }
 
-torch::Tensor ExemplarDetail::Enlarged(const torch::Tensor& images) const {
-  return F::interpolate(images, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{side_, side_})
-                                    .mode(torch::kBicubic)
-                                    .align_corners(false));
-}
-
-torch::Tensor ExemplarDetail::Draw(const torch::Tensor& faces) const {
+std::vector<cv::Mat> ExemplarDetail::Draw(const torch::Tensor& faces) const {
   torch::NoGradGuard no_grad;
   const torch::Tensor input = faces.to(torch::kCPU, torch::kFloat32).contiguous();
-  if (input.size(-1) != small_side_) {
-    throw UsageError("exemplar detail draws " + std::to_string(small_side_) + " px faces, got " +
-                     std::to_string(input.size(-1)));
+  if (input.dim() != 4 || input.size(1) != 3 || input.size(-1) != small_side_ || input.size(-2) != small_side_) {
+    throw UsageError("exemplar detail draws N x 3 x " + std::to_string(small_side_) + " px faces, got " +
+                     std::to_string(input.size(-1)) + " px");
   }
-  torch::Tensor out = Enlarged(input).contiguous();
-  if (exemplars() == 0) return out;
-  const torch::Tensor queries = MatchingLuma(input);
-  const torch::Tensor nearest = NearestFaces(queries);
-  const auto nearest_a = nearest.accessor<int64_t, 2>();
-  const int64_t pixels = static_cast<int64_t>(side_) * side_;
-  std::vector<float> detail(static_cast<size_t>(3 * pixels));
+  const int64_t count = input.size(0), pixels = static_cast<int64_t>(side_) * side_;
+  torch::Tensor nearest;
+  torch::Tensor queries;
+  if (exemplars() > 0) {
+    queries = MatchingLuma(input);
+    nearest = NearestFaces(queries);
+  }
+  std::vector<cv::Mat> out(static_cast<size_t>(count));
+  std::vector<float> detail(static_cast<size_t>(3 * pixels), 0.0f);
+  cv::Mat enlarged[3];
   Scratch scratch;
-  scratch.candidates.resize(static_cast<size_t>(nearest.size(1)));
-  for (int64_t i = 0; i < input.size(0); ++i) {
-    for (size_t c = 0; c < scratch.candidates.size(); ++c) scratch.candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
-    MatchPatches(queries[i].data_ptr<float>(), scratch);
-    std::fill(detail.begin(), detail.end(), 0.0f);
-    AddDetail(scratch, detail.data());
-    // The enlargement plus the detail, each pixel's windows' weights divided out.
-    float* face = out[i].data_ptr<float>();
-    const float* inverse = inverse_window_sum_.data();
-    for (int64_t c = 0; c < 3; ++c) {
-      float* plane = face + c * pixels;
-      const float* add = detail.data() + c * pixels;
-      for (int64_t p = 0; p < pixels; ++p) plane[p] = std::clamp(plane[p] + add[p] * inverse[p], 0.0f, 1.0f);
+  const float* inverse = inverse_window_sum_.data();
+  for (int64_t i = 0; i < count; ++i) {
+    // The bicubic enlargement, OpenCV's kernel (a = -0.75, edges replicated, as the bands
+    // were made), one plane at a time.
+    for (int c = 0; c < 3; ++c) {
+      const cv::Mat small(small_side_, small_side_, CV_32FC1, input[i][c].data_ptr<float>());
+      cv::resize(small, enlarged[c], {side_, side_}, 0, 0, cv::INTER_CUBIC);
+    }
+    const bool detailed = nearest.defined();
+    if (detailed) {
+      const auto nearest_a = nearest.accessor<int64_t, 2>();
+      scratch.candidates.resize(static_cast<size_t>(nearest.size(1)));
+      for (size_t c = 0; c < scratch.candidates.size(); ++c) scratch.candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
+      MatchPatches(queries[i].data_ptr<float>(), scratch);
+      std::fill(detail.begin(), detail.end(), 0.0f);
+      AddDetail(scratch, detail.data());
+    }
+    // The enlargement plus the detail (each pixel's windows' weights divided out), as 8-bit
+    // BGR.
+    cv::Mat& face = out[static_cast<size_t>(i)];
+    face.create(side_, side_, CV_8UC3);
+    uint8_t* bgr = face.ptr<uint8_t>();
+    const float* planes[3] = {enlarged[0].ptr<float>(), enlarged[1].ptr<float>(), enlarged[2].ptr<float>()};
+    for (int64_t p = 0; p < pixels; ++p) {
+      for (int c = 0; c < 3; ++c) {
+        const float v = planes[c][p] + (detailed ? detail[static_cast<size_t>(c * pixels + p)] * inverse[p] : 0.0f);
+        bgr[3 * p + 2 - c] = static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f);
+      }
     }
   }
   return out;

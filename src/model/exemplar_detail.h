@@ -32,8 +32,9 @@ class ExemplarDetail {
   int side() const { return side_; }
   int exemplars() const { return static_cast<int>(band_.size(0)); }
 
-  // Faces N x 3 x small x small (RGB, [0, 1], float, CPU) -> N x 3 x side x side.
-  torch::Tensor Draw(const torch::Tensor& faces) const;
+  // Faces N x 3 x small x small (RGB, [0, 1], float) -> N faces, BGR 8-bit, side x side
+  // (the enlargement, the detail and the conversion in one pass over each face).
+  std::vector<cv::Mat> Draw(const torch::Tensor& faces) const;
 
  private:
   struct PatchMatch {
@@ -54,7 +55,6 @@ class ExemplarDetail {
   void NearestPatches(int patches, Scratch& scratch) const;         // cost -> matches
   void AddDetail(Scratch& scratch, float* detail) const;
   torch::Tensor MatchingLuma(const torch::Tensor& faces) const;  // N x small^2
-  torch::Tensor Enlarged(const torch::Tensor& images) const;
 
   int small_side_, side_, scale_;
   int patch_, stride_, search_;

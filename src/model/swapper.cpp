@@ -184,7 +184,8 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
     torch::Tensor rgb = decoded.rgb.to(torch::kCPU, torch::kFloat32);
     // The mask stays at the side the network draws; exemplar detail draws the face larger.
     const int64_t mask_side = rgb.size(-1);
-    if (impl_->detail_side > 0) rgb = impl_->DetailFor(identity).Draw(rgb);
+    std::vector<cv::Mat> detailed;  // BGR at the crops' side
+    if (impl_->detail_side > 0) detailed = impl_->DetailFor(identity).Draw(rgb);
     torch::Tensor mask = decoded.mask.defined() ? decoded.mask.to(torch::kCPU, torch::kFloat32) : torch::Tensor();
     if (visible.defined()) {
       // The source face's visible part (what is not covered).
@@ -194,7 +195,7 @@ std::vector<SwapOutput> Swapper::Swap(const std::vector<cv::Mat>& faces, int ide
     }
     for (size_t i = 0; i < chunk.size(); ++i) {
       SwapOutput out;
-      out.face = TensorToImage(rgb, static_cast<int>(i));
+      out.face = detailed.empty() ? TensorToImage(rgb, static_cast<int>(i)) : std::move(detailed[i]);
       if (mask.defined()) out.mask = TensorToMask(mask, static_cast<int>(i));
       out.mask_outlines_face = decoded.mask.defined();
       outputs.push_back(std::move(out));
