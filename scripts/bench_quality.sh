@@ -9,13 +9,14 @@
 #
 #   --time T       training budget per recipe (default 20m)
 #   --reference R  the first row, measured in the same run (default: the "lite" recipe
-#                  below), e.g. --reference 'default=' for today's defaults
+#                  below), e.g. --reference 'default=' for today's defaults, or
+#                  --reference 'none=-- --detail none' for them without exemplar detail
 #   --recipe R     a recipe to measure after the reference: NAME=TRAIN FLAGS [-- EVAL FLAGS]
 #                  (repeatable; without any, the `sharp` preset, the 256 px candidate), e.g.
 #                  --recipe 'default=' for today's defaults
-#                  --recipe 'exemplars=-- --detail exemplars' (eval flags only: a recipe
-#                  whose training flags an earlier one trained with is measured on that
-#                  model, the same weights, instead of training again)
+#                  --recipe 'none=-- --detail none' (eval flags only: a recipe whose
+#                  training flags an earlier one trained with is measured on that model,
+#                  the same weights, instead of training again)
 #                  --recipe 'ffl=--preset lite --frequency-weight 1'
 #                  --recipe 'id=--preset lite --identity-weight 0.2'
 #                  --recipe 'lite128=--preset lite128'
@@ -35,8 +36,9 @@ markdown=0
 work=""
 recipes=()
 # The default reference, spelled out so that later defaults do not change it: bf16 where
-# the CPU has it, a weight average of 0.999, lr 4e-4, no occluders.
-reference="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0"
+# the CPU has it, a weight average of 0.999, lr 4e-4, no occluders, evaluated without
+# exemplar detail.
+reference="lite=--preset lite --precision auto --average 0.999 --lr 4e-4 --occluders 0 -- --detail none"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --time) budget=$2; shift 2 ;;
@@ -44,7 +46,7 @@ while [[ $# -gt 0 ]]; do
     --work) work=$2; shift 2 ;;
     --recipe) recipes+=("$2"); shift 2 ;;
     --reference) reference=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_quality.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -111,7 +113,7 @@ def cell3(key):
     values = [key(d) for d in report["directions"]]
     return " / ".join("-" if v is None else f"{v:.3f}" for v in values)
 print("|".join([
-    name, str(info["iteration"]), speed,
+    name, str(info["iteration"]), speed, report.get("detail", "none"),
     cell(lambda d: d["identity"]["target_share"]),
     cell3(lambda d: d["identity"]["distance_to_target"]),
     cell(lambda d: d["pose"]["mean_error_degrees"]),
@@ -127,7 +129,7 @@ EOF
 )")
 done
 
-header="recipe|steps|faces/s|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness|detail|occlusion IoU|occluder dB"
+header="recipe|steps|faces/s|--detail|ID->target a->b / b->a|distance to target|pose error (deg)|landmarks|temporal|seam|sharpness|detail|occlusion IoU|occluder dB"
 if ((markdown)); then
   echo "| ${header//|/ | } |"
   echo "|$(sed 's/[^|]*/ --- /g' <<<"$header")|"

@@ -1,6 +1,6 @@
 #pragma once
 // The compositing options convert and eval share (--mask, --mask-erode, --mask-feather,
-// --color, --blend), declared once so both commands spell and default them alike.
+// --color, --blend, --detail), declared once so both commands spell and default them alike.
 
 #include <CLI/CLI.hpp>
 
@@ -11,7 +11,7 @@
 namespace faceswap::cli {
 
 struct CompositeArguments {
-  std::string mask = "both", color = "rct", blend = "multiband", detail = "none";
+  std::string mask = "both", color = "rct", blend = "multiband", detail = "auto";
   double mask_erode = pipeline::CompositeOptions{}.mask_erode;
   double mask_feather = pipeline::CompositeOptions{}.mask_feather;
 
@@ -33,14 +33,13 @@ struct CompositeArguments {
         ->check(CLI::IsMember({"multiband", "poisson", "alpha"}))
         ->capture_default_str();
     sub->add_option("--detail", detail,
-                    "none: the drawn face enlarged to the frame | exemplars: with detail taken from the target's own "
-                    "training crops, patch by patch from the frames that look most alike (lite and original models; "
-                    "the training folders must still exist)")
-        ->check(CLI::IsMember({"none", "exemplars"}))
+                    "auto: exemplars where the model and its training folders allow it, else none | exemplars: the "
+                    "face drawn at the crop's full 256 px with detail taken from the target's own training crops, "
+                    "patch by patch from the frames that look most alike (lite, original and hd models; the "
+                    "training folders must still exist) | none: the drawn face enlarged as it is")
+        ->check(CLI::IsMember({"auto", "exemplars", "none"}))
         ->capture_default_str();
   }
-
-  bool ExemplarDetail() const { return detail == "exemplars"; }
 
   pipeline::CompositeOptions Options() const {
     pipeline::CompositeOptions o;

@@ -64,7 +64,7 @@ void RunConvert(ConvertArguments& args, const GlobalOptions& global) {
   o.reader.end_seconds = args.end;
   args.faces.Apply(o);
   o.composite = args.composite.Options();
-  o.exemplar_detail = args.composite.ExemplarDetail();
+  o.detail = pipeline::ParseDetailMode(args.composite.detail);
   if (args.no_watermark) TurnWatermarkOff(args, o);
   o.device = model::ParseDeviceKind(global.device);
   o.precision = args.precision.Resolve(o.device);

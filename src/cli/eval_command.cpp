@@ -63,13 +63,14 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   eval::EvalOptions options;
   options.composite = args.composite.Options();
   swapper.set_masks(options.composite.mask != pipeline::MaskSource::kLandmarks);
-  if (args.composite.ExemplarDetail()) {
+  bool exemplars = false;
+  {
     // The faces measured and their neighbouring frames lend no detail (exemplars.h).
     pipeline::AvoidedFrames avoid;
     for (const auto& identity : faces) {
       for (const eval::EvalFace& f : identity.faces) avoid[f.source].insert(f.record.frame);
     }
-    pipeline::UseExemplarDetail(swapper, avoid);
+    exemplars = pipeline::UseDetail(swapper, pipeline::ParseDetailMode(args.composite.detail), avoid);
   }
   options.align.size = swapper.resolution();
   options.align.coverage = info.coverage;
@@ -83,12 +84,13 @@ void RunEval(EvalArguments& args, const GlobalOptions& global) {
   eval::ReportContext context{faces_options.model_dir.string(), info.preset, info.iteration, faces_from};
   const std::string identity_weight = info.RecipeValue("identity_weight");
   context.judge_trained_model = !identity_weight.empty() && std::stod(identity_weight) > 0;
+  context.detail = exemplars ? "exemplars" : "none";
   core::WriteFileAtomically(out, eval::ReportJson(report, context).dump(2) + "\n");
   eval::WriteChart(report, chart);
   const std::filesystem::path sheet = chart.parent_path() / (chart.stem().string() + "-occlusion.png");
   eval::WriteOcclusionSheet(report, sheet);
-  std::printf("%s at iteration %lld (%s); %s\n%s", faces_options.model_dir.string().c_str(),
-              static_cast<long long>(info.iteration), info.preset.c_str(), faces_from.c_str(),
+  std::printf("%s at iteration %lld (%s, detail: %s); %s\n%s", faces_options.model_dir.string().c_str(),
+              static_cast<long long>(info.iteration), info.preset.c_str(), context.detail.c_str(), faces_from.c_str(),
               eval::FormatTable(report).c_str());
   if (context.judge_trained_model) {
     std::printf("note: this model was trained with the identity loss (--identity-weight %s), whose network is also "

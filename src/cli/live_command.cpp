@@ -33,7 +33,7 @@ void RunLive(LiveArguments& args, const GlobalOptions& global) {
   o.max_latency_seconds = args.max_latency_ms / 1000.0;
   args.faces.Apply(o);
   o.composite = args.composite.Options();
-  o.exemplar_detail = args.composite.ExemplarDetail();
+  o.detail = pipeline::ParseDetailMode(args.composite.detail);
   o.device = model::ParseDeviceKind(global.device);
   o.precision = args.precision.Resolve(o.device);
   o.threads = global.threads;

@@ -121,6 +121,7 @@ nlohmann::json ReportJson(const EvalReport& report, const ReportContext& context
       {"preset", context.preset},
       {"iteration", context.iteration},
       {"faces_from", context.faces_from},
+      {"detail", context.detail},
       {"judge", std::string("dlib_face_recognition_resnet_model_v1 (ID retrieval by nearest real face, the probe's "
                             "own run left out); ") +
                     (context.judge_trained_model

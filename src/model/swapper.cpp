@@ -127,20 +127,25 @@ Precision Swapper::precision() const { return impl_->precision; }
 void Swapper::set_masks(bool on) { impl_->masks = on; }
 bool Swapper::masks() const { return impl_->masks; }
 
+std::string Swapper::ExemplarsUnfit(int side) const {
+  const int small = impl_->net->current_resolution();
+  if (impl_->net->preset().detail_stage || small != impl_->net->input_resolution()) {
+    return "exemplar detail is for models that draw the face at the side they see it, not " + impl_->info.preset +
+           ", whose detail stage draws it larger";
+  }
+  if (side % small != 0 || side / small < 2) {
+    return "exemplar crops of " + std::to_string(side) + " px cannot enlarge " + std::to_string(small) +
+           " px faces (a multiple of at least 2 is needed)";
+  }
+  return {};
+}
+
 void Swapper::SetExemplars(int identity, ExemplarLoader load, int side) {
   if (identity < 0 || identity >= static_cast<int>(impl_->info.identities.size())) {
     throw UsageError("identity index " + std::to_string(identity) + " out of range");
   }
-  const int small = impl_->net->current_resolution();
-  if (impl_->net->preset().detail_stage || small != impl_->net->input_resolution()) {
-    throw UsageError("--detail exemplars is for models that draw the face at the side they see it, not " +
-                     impl_->info.preset + ", whose detail stage draws it larger");
-  }
+  if (const std::string unfit = ExemplarsUnfit(side); !unfit.empty()) throw UsageError(unfit);
   if (impl_->detail_side > 0 && impl_->detail_side != side) throw UsageError("exemplar crops of different sides");
-  if (side % small != 0 || side / small < 2) {
-    throw UsageError("exemplar crops of " + std::to_string(side) + " px cannot enlarge " + std::to_string(small) +
-                     " px faces (a multiple of at least 2 is needed)");
-  }
   impl_->detail.resize(impl_->info.identities.size());
   impl_->detail_loader.resize(impl_->info.identities.size());
   impl_->detail[static_cast<size_t>(identity)].reset();

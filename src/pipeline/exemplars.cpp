@@ -4,10 +4,12 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <system_error>
 #include <thread>
 
+#include "faceswap/core/error.h"
 #include "faceswap/face/alignments_file.h"
 
 namespace fs = std::filesystem;
@@ -65,29 +67,55 @@ std::vector<cv::Mat> ReadSpread(const std::vector<fs::path>& files, size_t count
 
 }  // namespace
 
-int64_t UseExemplarDetail(model::Swapper& swapper, const AvoidedFrames& avoid) {
-  const model::ModelInfo& info = swapper.info();
+DetailMode ParseDetailMode(const std::string& name) {
+  if (name == "auto") return DetailMode::kAuto;
+  if (name == "exemplars") return DetailMode::kExemplars;
+  if (name == "none") return DetailMode::kNone;
+  throw UsageError("unknown --detail '" + name + "' (auto, exemplars or none)");
+}
+
+bool UseDetail(model::Swapper& swapper, DetailMode mode, const AvoidedFrames& avoid) {
+  if (mode == DetailMode::kNone) return false;
   const int side = face::AlignmentsFile{}.crop_size;
-  int64_t total = 0;
+  if (mode == DetailMode::kAuto) {
+    const std::string unfit = swapper.ExemplarsUnfit(side);
+    if (!unfit.empty()) {
+      spdlog::debug("--detail auto: no exemplar detail ({})", unfit);
+      return false;
+    }
+  }
+  const model::ModelInfo& info = swapper.info();
+  std::vector<std::vector<fs::path>> files(info.identities.size());
+  std::vector<std::string> missing;
   for (size_t i = 0; i < info.identities.size(); ++i) {
-    std::vector<fs::path> files;
     for (const model::TrainingFaces& t : info.training_faces) {
       if (t.identity != info.identities[i]) continue;
       for (const std::string& folder : t.folders) {
         std::error_code ec;
-        if (!fs::exists(fs::path(folder) / face::kAlignmentsFileName, ec)) {
-          spdlog::warn("{}: training faces of '{}' not found; its faces get no exemplar detail", folder,
-                       info.identities[i]);
-          continue;
+        if (fs::exists(fs::path(folder) / face::kAlignmentsFileName, ec)) {
+          ListTrainingCrops(folder, avoid, files[i]);
+        } else {
+          missing.push_back(folder + " ('" + info.identities[i] + "')");
         }
-        ListTrainingCrops(folder, avoid, files);
       }
     }
-    const size_t count = std::min(kMaxExemplarCrops, files.size());
+  }
+  const bool none_found = std::all_of(files.begin(), files.end(), [](const auto& f) { return f.empty(); });
+  for (const std::string& folder : missing) {
+    spdlog::warn("{}: training faces not found; {}", folder,
+                 none_found && mode == DetailMode::kAuto ? "the faces are drawn without exemplar detail (--detail none)"
+                                                         : "that identity's faces get no exemplar detail");
+  }
+  if (none_found && mode == DetailMode::kAuto) {
+    if (missing.empty()) spdlog::info("model.json records no training faces: the faces get no exemplar detail");
+    return false;
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    const size_t count = std::min(kMaxExemplarCrops, files[i].size());
     const std::string name = info.identities[i];
     swapper.SetExemplars(
         static_cast<int>(i),
-        [files = std::move(files), count, side, name] {
+        [files = std::move(files[i]), count, side, name] {
           const auto start = std::chrono::steady_clock::now();
           std::vector<cv::Mat> crops = ReadSpread(files, count, side);
           spdlog::debug("exemplar detail for '{}': {} crops read in {:.2f} s", name, crops.size(),
@@ -96,9 +124,8 @@ int64_t UseExemplarDetail(model::Swapper& swapper, const AvoidedFrames& avoid) {
         },
         side);
     spdlog::info("exemplar detail for '{}': {} training crops", name, count);
-    total += static_cast<int64_t>(count);
   }
-  return total;
+  return true;
 }
 
 }  // namespace faceswap::pipeline

@@ -162,7 +162,7 @@ LiveStats Live(const LiveOptions& o) {
   SwapSetup setup(o);
   // A stream cannot stop for a second at its first face while the exemplars are read:
   // those of whoever may be drawn are read now.
-  if (o.exemplar_detail) setup.swapper.PrepareExemplars(setup.filter.target());
+  setup.swapper.PrepareExemplars(setup.filter.target());
   FaceStage faces(setup.tracker_loaded.get(), setup.filter, setup.swapper);
   SwapStage swap(setup.swapper, o.batch_size, setup.filter.target());
 

@@ -52,7 +52,7 @@ SwapSetup::SwapSetup(const SwapOptions& o)
       filter(o, swapper, ChosenTarget(o, swapper)),
       mark(watermark::PayloadForThisBuild(swapper.info().weights_hash)) {
   swapper.set_masks(o.composite.mask != MaskSource::kLandmarks);
-  if (o.exemplar_detail) UseExemplarDetail(swapper);
+  UseDetail(swapper, o.detail);
 }
 
 }  // namespace faceswap::pipeline

@@ -258,6 +258,8 @@ TEST(EvalSlow, EvalCommandMeasuresTheHeldOutFacesOfTheTrainingFolders) {
   const nlohmann::json report = nlohmann::json::parse(in);
   EXPECT_TRUE(fs::is_regular_file(chart));
   EXPECT_NE(report.at("faces_from").get<std::string>().find("held-out"), std::string::npos);
+  // --detail auto: a lite model whose training folders are there draws with exemplar detail.
+  EXPECT_EQ(report.at("detail").get<std::string>(), "exemplars");
   ASSERT_EQ(report.at("directions").size(), 2u);
   for (const auto& d : report.at("directions")) {
     const std::string who = d.at("source").get<std::string>();

@@ -7,6 +7,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 
 #include "e2e_fixtures.h"
@@ -18,6 +20,7 @@
 #include "faceswap/face/align.h"
 #include "faceswap/model/swapper.h"
 #include "faceswap/pipeline/composite.h"
+#include "faceswap/pipeline/exemplars.h"
 #include "faceswap/face/tracker.h"
 #include "faceswap/model/model_info.h"
 #include "faceswap/video/reader.h"
@@ -296,8 +299,9 @@ void PlainComposite(cv::Mat& frame, const face::Face& f, const face::AlignedFace
   if (!swapped.mask.empty()) {
     cv::Mat in_crop, learned;
     pipeline::ModelMaskScratch scratch;
-    cv::resize(swapped.mask, in_crop, cv::Size(side, side));
+    in_crop = swapped.mask.clone();  // prepared at its own side, then enlarged to the face's
     if (!swapped.mask_outlines_face) pipeline::PrepareModelMask(in_crop, aligned, scratch);
+    cv::resize(in_crop, in_crop, cv::Size(side, side));
     cv::warpAffine(in_crop, learned, aligned.to_frame, frame.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                    cv::Scalar(0));
     keep = 1.0 - hull.mul(1.0 - learned);
@@ -328,6 +332,7 @@ TEST(ConvertSlow, FastPipelineDrawsWhatThePlainLoopDraws) {
   always_refit.refit_tolerance = 0;
   face::Tracker tracker(always_refit, face::DetectorOptions{});
   model::Swapper swapper(model, model::DeviceKind::kCpu);
+  ASSERT_TRUE(pipeline::UseDetail(swapper, pipeline::DetailMode::kAuto));  // convert's default: exemplar detail
   face::AlignOptions align;
   align.size = swapper.resolution();
   align.coverage = swapper.info().coverage;
@@ -369,7 +374,8 @@ TEST(ConvertSlow, FastPipelineDrawsWhatThePlainLoopDraws) {
   EXPECT_LT(most_changed, 40.0);
 }
 
-// --detail exemplars: the face is drawn at the crop's full side with detail from the
+// Exemplar detail (--detail auto, the default, for a lite model whose training faces are
+// where model.json says): the face is drawn at the crop's full side with detail from the
 // target's own training crops. The fixture's crude model draws a blur; its swapped faces
 // get edges from person_a's real crops (sharper where the face was swapped), and the
 // swapper says it draws at the crop's side.
@@ -379,7 +385,8 @@ TEST(ConvertSlow, ExemplarDetailSharpensTheSwappedFace) {
   const fs::path dir = MakeTempDir("convert_exemplar_detail");
   for (const std::string detail : {"none", "exemplars"}) {
     const CommandResult r = RunFaceswap("convert " + clip.string() + " -o " + (dir / detail).string() + " -m " +
-                                        model.string() + " --to a --swap-all --end 1 --detail " + detail);
+                                        model.string() + " --to a --swap-all --end 1" +
+                                        (detail == "none" ? " --detail none" : ""));
     EXPECT_EQ(r.output.find("exemplar detail for 'a'") != std::string::npos, detail == "exemplars") << r.output;
   }
   video::ReaderOptions until;
@@ -418,6 +425,40 @@ TEST(ConvertSlow, ExemplarDetailSharpensTheSwappedFace) {
   const std::vector<model::SwapOutput> out = swapper.Swap({crop}, 0);
   EXPECT_EQ(out.at(0).face.size(), cv::Size(256, 256));
   EXPECT_EQ(out.at(0).mask.size(), cv::Size(64, 64));  // the network's side: no finer mask to draw
+}
+
+// A model whose training folders were moved away: --detail auto draws the plain enlargement
+// and says why, --detail exemplars still converts (each identity warned about).
+TEST(ConvertSlow, DetailAutoFallsBackToNoneWhenTheTrainingFacesAreGone) {
+  FACESWAP_REQUIRE_SAMPLE(clip, "clips/person_b.mp4");
+  const fs::path dir = MakeTempDir("convert_detail_fallback");
+  const fs::path model = dir / "model";
+  fs::copy(TrainedLiteModel(), model, fs::copy_options::recursive);
+  std::string info;
+  {
+    std::ifstream in(model / "model.json");
+    info.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  for (const std::string who : {"a", "b"}) {
+    const std::string folder = ExtractedFaces(who).string();
+    for (size_t at = info.find(folder); at != std::string::npos; at = info.find(folder, at)) {
+      info.replace(at, folder.size(), (dir / ("moved_" + who)).string());
+    }
+  }
+  std::ofstream(model / "model.json") << info;
+  std::map<std::string, cv::Mat> first;
+  for (const std::string detail : {"none", "auto", "exemplars"}) {
+    const CommandResult r = RunFaceswap("convert " + clip.string() + " -o " + (dir / detail).string() + " -m " +
+                                        model.string() + " --to a --swap-all --end 0.2 --detail " + detail);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("training faces not found") != std::string::npos, detail != "none") << r.output;
+    EXPECT_EQ(r.output.find("drawn without exemplar detail") != std::string::npos, detail == "auto") << r.output;
+    first[detail] = cv::imread((dir / detail / "frame_000001.png").string());
+    ASSERT_FALSE(first[detail].empty()) << detail;
+  }
+  // auto fell back to none: the same frame (the face drawn at 64 px, not enlarged to 256
+  // without detail as the explicit request draws it).
+  EXPECT_GT(cv::PSNR(first["auto"], first["none"]), 50.0);
 }
 
 TEST(ConvertSlow, ImageInImageOutAndTruncatedClipWarns) {

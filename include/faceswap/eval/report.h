@@ -18,6 +18,7 @@ struct ReportContext {
   int64_t iteration = 0;
   std::string faces_from;      // e.g. "held-out faces (runs of 4 faces, 1 run in 10)"
   bool judge_trained_model = false;  // the model was trained with the judge's network as a loss
+  std::string detail = "none";       // how the drawn face reached the crop's side: "exemplars" or "none"
 };
 
 std::string FormatTable(const EvalReport& report);

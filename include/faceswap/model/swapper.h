@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -62,6 +63,8 @@ class Swapper {
   // crops (an empty list draws the plain enlargement).
   using ExemplarLoader = std::function<std::vector<cv::Mat>()>;
   void SetExemplars(int identity, ExemplarLoader load, int side);
+  // Why SetExemplars would refuse crops of `side` px for this model (empty when it takes them).
+  std::string ExemplarsUnfit(int side) const;
   // Reads and prepares now the exemplars of `identity` (-1: of every identity that has a
   // loader), for callers that cannot wait at their first face (live).
   void PrepareExemplars(int identity = -1);

@@ -1,6 +1,6 @@
 #pragma once
 // The real face crops each identity of a model trained on, loaded for model::Swapper's
-// exemplar detail (`--detail exemplars` in convert, live and eval; model/exemplar_detail.h).
+// exemplar detail (`--detail`, by default, in convert, live and eval; model/exemplar_detail.h).
 
 #include <filesystem>
 #include <map>
@@ -21,10 +21,20 @@ inline constexpr int64_t kExemplarFrameMargin = 15;
 // detail takes 0.2 MB) and the time to search them.
 inline constexpr size_t kMaxExemplarCrops = 400;
 
-// Lists each identity's training crops (the folders model.json records; faces train held out
-// and faces near `avoid` are left out) and hands `swapper` their loader (read when that
-// identity is first drawn). An identity whose folders are gone draws the plain
-// enlargement, with a warning. Returns the crops listed in all.
-int64_t UseExemplarDetail(model::Swapper& swapper, const AvoidedFrames& avoid = {});
+// --detail: how the face drawn at the network's side becomes the frame's face.
+//   kExemplars: drawn at the crops' full side with detail from the target's own training crops
+//   kNone: the drawn face enlarged as it is
+//   kAuto (the default): kExemplars where the model draws its faces at the side it sees them
+//   (lite, original, hd) and its training faces are still where model.json says; otherwise
+//   kNone (a preset with a detail stage draws its own; when the faces are gone, with a warning).
+enum class DetailMode { kAuto, kExemplars, kNone };
+DetailMode ParseDetailMode(const std::string& name);  // auto | exemplars | none; UsageError otherwise
+
+// Applies `mode`: lists each identity's training crops (the folders model.json records;
+// faces train held out and faces near `avoid` are left out) and hands `swapper` their
+// loader (read when that identity is first drawn). With kExemplars, an identity whose
+// folders are gone draws the plain enlargement, with a warning, and a model with a detail
+// stage is a UsageError. Returns whether the faces get exemplar detail.
+bool UseDetail(model::Swapper& swapper, DetailMode mode, const AvoidedFrames& avoid = {});
 
 }  // namespace faceswap::pipeline

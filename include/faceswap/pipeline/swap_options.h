@@ -10,6 +10,7 @@
 #include "faceswap/model/device.h"
 #include "faceswap/model/precision.h"
 #include "faceswap/pipeline/composite.h"
+#include "faceswap/pipeline/exemplars.h"
 #include "faceswap/watermark/watermark.h"
 
 namespace faceswap::pipeline {
@@ -27,7 +28,7 @@ struct SwapOptions {
   model::Precision precision = model::Precision::kFp32;  // the network's number format
   int threads = 0;                  // 0: all cores (split among the stages: thread_budget.h)
   int batch_size = 16;              // faces per network call (at most)
-  bool exemplar_detail = false;     // --detail exemplars: detail from the target's own crops (exemplars.h)
+  DetailMode detail = DetailMode::kAuto;  // --detail: exemplar detail from the target's own crops (exemplars.h)
   void Check() const;               // UsageError
 };
 
