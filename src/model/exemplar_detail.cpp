@@ -115,16 +115,17 @@ std::vector<cv::Mat> ExemplarDetail::Draw(const torch::Tensor& faces) const {
                      std::to_string(input.size(-1)) + " px");
   }
   const int64_t count = input.size(0), pixels = static_cast<int64_t>(side_) * side_;
-  torch::Tensor nearest;
-  torch::Tensor queries;
-  if (exemplars() > 0) {
+  const bool detailed = exemplars() > 0;
+  torch::Tensor queries, nearest;
+  Scratch scratch;
+  if (detailed) {
     queries = MatchingLuma(input);
     nearest = NearestFaces(queries);
+    scratch.candidates.resize(static_cast<size_t>(nearest.size(1)));
   }
   std::vector<cv::Mat> out(static_cast<size_t>(count));
-  std::vector<float> detail(static_cast<size_t>(3 * pixels), 0.0f);
+  std::vector<float> detail(static_cast<size_t>(3 * pixels));
   cv::Mat enlarged[3];
-  Scratch scratch;
   const float* inverse = inverse_window_sum_.data();
   for (int64_t i = 0; i < count; ++i) {
     // The bicubic enlargement, OpenCV's kernel (a = -0.75, edges replicated, as the bands
@@ -133,11 +134,9 @@ std::vector<cv::Mat> ExemplarDetail::Draw(const torch::Tensor& faces) const {
       const cv::Mat small(small_side_, small_side_, CV_32FC1, input[i][c].data_ptr<float>());
       cv::resize(small, enlarged[c], {side_, side_}, 0, 0, cv::INTER_CUBIC);
     }
-    const bool detailed = nearest.defined();
     if (detailed) {
-      const auto nearest_a = nearest.accessor<int64_t, 2>();
-      scratch.candidates.resize(static_cast<size_t>(nearest.size(1)));
-      for (size_t c = 0; c < scratch.candidates.size(); ++c) scratch.candidates[c] = nearest_a[i][static_cast<int64_t>(c)];
+      const int64_t* row = nearest[i].data_ptr<int64_t>();
+      std::copy(row, row + scratch.candidates.size(), scratch.candidates.begin());
       MatchPatches(queries[i].data_ptr<float>(), scratch);
       std::fill(detail.begin(), detail.end(), 0.0f);
       AddDetail(scratch, detail.data());
