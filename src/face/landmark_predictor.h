@@ -34,8 +34,9 @@ class LandmarkPredictor {
   LandmarkPredictor(LandmarkPredictor&&) noexcept;
   LandmarkPredictor& operator=(LandmarkPredictor&&) noexcept;
 
-  // Reads a model file written by dlib::serialize(shape_predictor) (floats in its binary
-  // float_details form, as every dlib since 2014 writes them). Throws std::runtime_error when the file is not such a model.
+  // Reads a model file written by dlib::serialize(shape_predictor), floats in dlib's binary
+  // float_details form (its older text form is refused). Throws std::runtime_error when
+  // the file is not such a model.
   void Load(const std::filesystem::path& path);
 
   unsigned long num_parts() const { return static_cast<unsigned long>(initial_shape_.size() / 2); }
