@@ -123,6 +123,45 @@ void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned_at_any_sid
   KeepFeaturesDrawn(mask, aligned.crop_points, scratch.features);
 }
 
+namespace {
+
+// Whether every pixel of `rect` (in the region) maps inside the crop of `side` px by the
+// inverse of `to_roi`: a rectangle's corners do for all of it (the crop is convex). A
+// bilinear warp of ones is exactly 1 there.
+bool InsideCrop(const cv::Rect& rect, const cv::Matx23d& to_roi, int side) {
+  cv::Matx23d to_crop;
+  cv::invertAffineTransform(to_roi, to_crop);
+  const double x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+  for (const cv::Point2d corner : {cv::Point2d(rect.x, rect.y), cv::Point2d(x1, rect.y), cv::Point2d(rect.x, y1), cv::Point2d(x1, y1)}) {
+    const double u = to_crop(0, 0) * corner.x + to_crop(0, 1) * corner.y + to_crop(0, 2);
+    const double v = to_crop(1, 0) * corner.x + to_crop(1, 1) * corner.y + to_crop(1, 2);
+    if (u < 0 || v < 0 || u > side - 1 || v > side - 1) return false;
+  }
+  return true;
+}
+
+// frame = original + keep * (frame - original), rounded as blend::AlphaBlend rounds, in
+// place and without the float images AlphaBlend makes (whose fresh pages were most of the
+// paste's time with a mask). Pixels whose keep is within 1/512 of 1 are left as they
+// are: the blend would move them by under half a grey level.
+void RestoreCovered(const cv::Mat& original, const cv::Mat& keep, cv::Mat& frame) {
+  constexpr float kUnmoved = 1.0f - 1.0f / 512;
+  for (int y = 0; y < frame.rows; ++y) {
+    const float* k = keep.ptr<float>(y);
+    const uchar* g = original.ptr<uchar>(y);
+    uchar* f = frame.ptr<uchar>(y);
+    for (int x = 0; x < frame.cols; ++x) {
+      if (k[x] >= kUnmoved) continue;
+      for (int c = 0; c < 3; ++c) {
+        const float from = g[3 * x + c], to = f[3 * x + c];
+        f[3 * x + c] = cv::saturate_cast<uchar>(from + k[x] * (to - from));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
 
 CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face_in_frame,
@@ -243,8 +282,9 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
       learned_roi.copyTo(mask);
     }
   }
-  // Outside the warped crop there is no face: the mask is cut there.
-  if (!support.empty()) {
+  // Outside the warped crop there is no face: the mask is cut there. (The support usually
+  // lies inside the crop, whose corners reach well past the face: then nothing is cut.)
+  if (!support.empty() && !InsideCrop(support, to_roi, side)) {
     cv::Matx23d to_support = to_roi;
     to_support(0, 2) -= support.x;
     to_support(1, 2) -= support.y;
@@ -266,7 +306,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
     blend::Blend(o.blend, face_roi, frame_roi, mask, levels).copyTo(frame_roi);
   }
   if (restore_covered) {
-    blend::Blend(blend::BlendMethod::kAlpha, frame_roi, original, keep, levels).copyTo(frame_roi);
+    RestoreCovered(original, keep, frame_roi);
     cv::multiply(mask, keep, mask);
   }
   return {roi, mask};
