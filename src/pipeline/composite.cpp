@@ -127,7 +127,7 @@ namespace {
 
 // Whether every pixel of `rect` (in the region) maps inside the crop of `side` px by the
 // inverse of `to_roi`: a rectangle's corners do for all of it (the crop is convex). A
-// bilinear warp of ones is exactly 1 there.
+// bilinear warp of ones is 1 there (to float rounding), so the cut would change nothing.
 bool InsideCrop(const cv::Rect& rect, const cv::Matx23d& to_roi, int side) {
   cv::Matx23d to_crop;
   cv::invertAffineTransform(to_roi, to_crop);
@@ -140,8 +140,8 @@ bool InsideCrop(const cv::Rect& rect, const cv::Matx23d& to_roi, int side) {
   return true;
 }
 
-// frame = original + keep * (frame - original), rounded as blend::AlphaBlend rounds, in
-// place and without the float images AlphaBlend makes (whose fresh pages were most of the
+// frame = original + keep * (frame - original), rounded to the nearest grey level as
+// blend::AlphaBlend does, in place and without the float images AlphaBlend makes (whose fresh pages were most of the
 // paste's time with a mask). Pixels whose keep is within 1/512 of 1 are left as they
 // are: the blend would move them by under half a grey level.
 void RestoreCovered(const cv::Mat& original, const cv::Mat& keep, cv::Mat& frame) {
