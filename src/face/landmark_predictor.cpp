@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -25,8 +25,7 @@ void Require(bool ok, const char* what) {
   if (!ok) Malformed(what);
 }
 
-
-// dlib's binary serialization (dlib/serialize.h, version 19), read from a buffer of the
+// dlib's binary serialization (dlib/serialize.h, as dlib 19.24 writes it), read from a buffer of the
 // file rather than through std::istream: an integer is a control byte (its low four bits
 // the count of bytes that follow, little-endian; bit 7 the sign of a signed one) then its
 // bytes; a float is dlib::float_details, a signed 64-bit mantissa and a signed 16-bit
@@ -175,20 +174,29 @@ void LandmarkPredictor::Load(const std::filesystem::path& path) {
   tree_split_begin_.push_back(static_cast<uint32_t>(splits_.size()));
   tree_leaf_begin_.push_back(static_cast<uint32_t>(leaves_.size() / dim));
 
-  anchor_idx_.assign(in.Unsigned(), {});
+  // Counts are checked before anything is sized by them: a damaged file gets its one-line
+  // reason, not an allocation failure.
+  const auto count_of = [&in](uint64_t at_most, const char* what) {
+    const uint64_t count = in.Unsigned();
+    Require(count <= at_most, what);
+    return static_cast<size_t>(count);
+  };
+  constexpr uint64_t kMaxFeaturePixels = 1 << 20;
+  Require(in.Unsigned() == cascades, "feature pixels for another number of cascades");
+  anchor_idx_.assign(cascades, {});
   for (auto& anchors : anchor_idx_) {
-    anchors.resize(in.Unsigned());
+    anchors.resize(count_of(kMaxFeaturePixels, "too many feature pixels in a cascade"));
     for (unsigned long& a : anchors) a = in.Unsigned();
   }
-  deltas_.assign(in.Unsigned(), {});
+  Require(in.Unsigned() == cascades, "feature pixels for another number of cascades");
+  deltas_.assign(cascades, {});
   for (auto& offsets : deltas_) {
-    offsets.resize(in.Unsigned());
+    offsets.resize(count_of(kMaxFeaturePixels, "too many feature pixels in a cascade"));
     for (auto& d : offsets) {
       d.x() = in.Float();
       d.y() = in.Float();
     }
   }
-  Require(anchor_idx_.size() == cascades && deltas_.size() == cascades, "feature pixels for another number of cascades");
   for (unsigned long c = 0; c < cascades; ++c) {
     Require(anchor_idx_[c].size() == deltas_[c].size(), "feature anchors and offsets of different counts");
     for (unsigned long a : anchor_idx_[c]) Require(a < dim / 2, "a feature anchored to a point past the shape");
