@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 #include <mutex>
+#include <sstream>
+#include <string>
 
 #include "faceswap/core/error.h"
 #include "faceswap/face/model_files.h"
+#include "hog_detector.h"
 #include "landmark_predictor.h"
 
 namespace faceswap::face {
@@ -137,19 +139,28 @@ struct Detector::Impl {
   }
 };
 
+namespace detail {
+extern const unsigned char kHogDetectorBytes[];
+extern const std::size_t kHogDetectorSize;
+}  // namespace detail
+
+dlib::frontal_face_detector BuiltInHogDetector() {
+  std::istringstream in(std::string(reinterpret_cast<const char*>(detail::kHogDetectorBytes), detail::kHogDetectorSize));
+  dlib::frontal_face_detector detector;
+  dlib::deserialize(detector, in);
+  return detector;
+}
+
 Detector::Detector(const DetectorOptions& options) : impl_(std::make_unique<Impl>()) {
   options.Check();
   impl_->options = options;
   const std::filesystem::path model = ResolveModelFile(ModelFile::kLandmarks68, options.landmark_model);
-  // dlib unpacks its HOG detector from a compressed string (~0.45 s here) and reads the
-  // 95 MB landmark model (~0.9 s): side by side, as the second core is idle at start-up.
-  std::future<dlib::frontal_face_detector> hog = std::async(std::launch::async, [] { return dlib::get_frontal_face_detector(); });
+  impl_->hog = BuiltInHogDetector();
   try {
     impl_->predictor.Load(model);
   } catch (const std::exception& e) {
     throw InputError(model, std::string("not a dlib shape predictor model (") + e.what() + ")");
   }
-  impl_->hog = hog.get();
   if (impl_->predictor.num_parts() != 68) {
     throw InputError(model, "landmark model has " + std::to_string(impl_->predictor.num_parts()) +
                                 " points; faceswap needs the 68-point model");

@@ -2,11 +2,14 @@
 
 #include "faceswap/face/detector.h"
 
+#include <dlib/opencv/cv_image.h>
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "faceswap/core/error.h"
 #include "faceswap/video/reader.h"
+#include "hog_detector.h"
 #include "network_files.h"
 #include "test_support.h"
 
@@ -57,6 +60,36 @@ TEST(Detector, LinManuelMirandaOneFace) {
   const auto faces = SharedDetector().Detect(ReadImage(path));
   ASSERT_EQ(faces.size(), 1u);
   ExpectLandmarksNearBox(faces[0]);
+}
+
+// The detector the build unpacked is dlib's own: every window's score, on real photos, at
+// the plain scale and upsampled (where weaker windows count too: a threshold below zero).
+TEST(Detector, BuiltInHogDetectorIsDlibs) {
+  dlib::frontal_face_detector built_in = face::BuiltInHogDetector();
+  dlib::frontal_face_detector dlibs = dlib::get_frontal_face_detector();
+  ASSERT_EQ(built_in.num_detectors(), dlibs.num_detectors());
+  int compared = 0;
+  for (const char* name : {"images/two_people.jpg", "images/obama-1080p.jpg", "images/lin-manuel-miranda.png"}) {
+    FACESWAP_REQUIRE_SAMPLE(path, name);
+    cv::Mat gray;
+    cv::cvtColor(ReadImage(path), gray, cv::COLOR_BGR2GRAY);
+    for (const double scale : {0.5, 1.0}) {
+      cv::Mat scaled;
+      cv::resize(gray, scaled, {}, scale, scale, cv::INTER_AREA);
+      const dlib::cv_image<unsigned char> view(scaled);
+      std::vector<dlib::rect_detection> a, b;
+      built_in(view, a, -0.5);
+      dlibs(view, b, -0.5);
+      ASSERT_EQ(a.size(), b.size()) << name << " at " << scale;
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].rect, b[i].rect) << name;
+        EXPECT_EQ(a[i].detection_confidence, b[i].detection_confidence) << name;
+        EXPECT_EQ(a[i].weight_index, b[i].weight_index) << name;
+      }
+      compared += static_cast<int>(a.size());
+    }
+  }
+  EXPECT_GE(compared, 4);  // the photos' faces at least, each found at both scales
 }
 
 TEST(Detector, PartialFaceDoesNotCrash) {
