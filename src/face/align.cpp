@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/warp.h"
 
 namespace faceswap::face {
 
@@ -141,8 +142,7 @@ void Align(const cv::Mat& frame, const Landmarks& points, const AlignOptions& op
   out.to_frame = InvertTransform(out.to_crop);
   // Cubic, not linear: a linear warp into the crop and back out lost a third of the face's
   // finest detail (eval's sharpness of an unchanged face: 0.67 linear, 0.87-0.94 cubic).
-  cv::warpAffine(frame, out.crop, out.to_crop, cv::Size(options.size, options.size), cv::INTER_CUBIC,
-                 cv::BORDER_REPLICATE);
+  core::WarpAffineCubic(frame, out.crop, out.to_crop, cv::Size(options.size, options.size));
   for (size_t i = 0; i < points.size(); ++i) out.crop_points[i] = ApplyTransform(out.to_crop, points[i]);
 }
 
