@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <numeric>
+#include <thread>
 
-#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/huge_pages.h"
 
 namespace faceswap::model {
 
@@ -59,12 +61,15 @@ ExemplarDetail::ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side
     }
   }
   band_ = torch::empty({count, 3, padded, padded}, torch::kInt8);
+  core::AdviseHugePages(band_.data_ptr(), static_cast<size_t>(band_.numel()));
   exemplar_flat_ = torch::empty({count, small_side * small_side});
   small_padded_ = torch::empty({count, small_side + 2 * search_, small_side + 2 * search_});
   int8_t* bands = band_.data_ptr<int8_t>();
-  cv::parallel_for_(cv::Range(0, count), [&](const cv::Range& range) {
+  // Two threads: this runs when the first face is drawn, while the stages behind the
+  // network wait for it (convert runs OpenCV on one thread: its stages are the parallelism).
+  const auto prepare = [&](int begin, int end) {
     cv::Mat shrunk, enlarged, difference, band, planes[3], light;
-    for (int i = range.start; i < range.end; ++i) {
+    for (int i = begin; i < end; ++i) {
       const cv::Mat& crop = crops[static_cast<size_t>(i)];
       cv::resize(crop, shrunk, {small_side, small_side}, 0, 0, cv::INTER_AREA);
       cv::resize(shrunk, enlarged, {side, side}, 0, 0, cv::INTER_CUBIC);
@@ -82,7 +87,23 @@ ExemplarDetail::ExemplarDetail(const std::vector<cv::Mat>& crops, int small_side
       cv::Mat luma_padded(small_side + 2 * search_, small_side + 2 * search_, CV_32FC1, small_padded_[i].data_ptr<float>());
       cv::copyMakeBorder(luma, luma_padded, search_, search_, search_, search_, cv::BORDER_REPLICATE);
     }
+  };
+  std::exception_ptr failed;
+  std::thread helper([&] {
+    try {
+      prepare(count / 2, count);
+    } catch (...) {
+      failed = std::current_exception();
+    }
   });
+  try {
+    prepare(0, count / 2);
+  } catch (...) {
+    helper.join();
+    throw;
+  }
+  helper.join();
+  if (failed) std::rethrow_exception(failed);
   if (count == 0) return;
   exemplar_mean_ = exemplar_flat_.mean(1);
   exemplar_energy_ = (exemplar_flat_ * exemplar_flat_).sum(1) -

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <system_error>
 #include <thread>
 
 #include "faceswap/core/error.h"
 #include "faceswap/face/alignments_file.h"
+#include "faceswap/pipeline/exemplar_cache.h"
 
 namespace fs = std::filesystem;
 
@@ -37,15 +39,23 @@ void ListTrainingCrops(const fs::path& folder, const AvoidedFrames& avoid, std::
   }
 }
 
-// At most `count` of them, evenly spread, read at `side` px; two threads decode: when this
-// runs (the first face drawn) the stages behind the network wait for it.
+// At most `count` of them, evenly spread, read at `side` px: from the cache when it has them
+// (exemplar_cache.h), else decoded by two threads and then cached. When this runs (the first
+// face drawn) the stages behind the network wait for it.
 std::vector<cv::Mat> ReadSpread(const std::vector<fs::path>& files, size_t count, int side) {
   const size_t n = std::min(count, files.size());
+  std::vector<fs::path> chosen(n);
+  for (size_t i = 0; i < n; ++i) chosen[i] = files[i * files.size() / n];
+  const ExemplarCropCache cache(ExemplarCacheDir(), chosen, side);
+  if (std::optional<std::vector<cv::Mat>> cached = cache.Read()) {
+    spdlog::debug("exemplar crops from the cache ({})", cache.file().string());
+    return std::move(*cached);
+  }
   std::vector<cv::Mat> read(n);
   const auto read_range = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       try {
-        cv::Mat crop = cv::imread(files[i * files.size() / n].string(), cv::IMREAD_COLOR);
+        cv::Mat crop = cv::imread(chosen[i].string(), cv::IMREAD_COLOR);
         if (!crop.empty() && (crop.cols != side || crop.rows != side)) {
           cv::resize(crop, crop, {side, side}, 0, 0, cv::INTER_AREA);
         }
@@ -62,6 +72,7 @@ std::vector<cv::Mat> ReadSpread(const std::vector<fs::path>& files, size_t count
   for (cv::Mat& crop : read) {
     if (!crop.empty()) crops.push_back(std::move(crop));
   }
+  cache.Write(crops);
   return crops;
 }
 
