@@ -85,6 +85,21 @@ TEST(ExemplarCropCache, KeyFollowsTheCropFiles) {
   EXPECT_NE(ExemplarCropCache(dir, files, kSide).file(), before);
 }
 
+// A cache that cannot be written (here its folder would be inside a file) costs only the
+// cache: no exception, nothing left behind, the crops read as absent.
+TEST(ExemplarCropCache, UnwritableCacheIsOnlyAMiss) {
+  FACESWAP_REQUIRE_SAMPLE(photo, "images/obama-1080p.jpg");
+  const fs::path dir = test::MakeTempDir("exemplar_cache_unwritable");
+  std::vector<cv::Mat> crops;
+  const std::vector<fs::path> files = WriteCrops(photo, dir, 2, crops);
+  const ExemplarCropCache cache(files[0] / "cache", files, kSide);
+  EXPECT_NO_THROW(cache.Write(crops));
+  EXPECT_FALSE(cache.Read().has_value());
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, files.size());
+}
+
 TEST(ExemplarCropCache, KeepsTheNewestEntries) {
   FACESWAP_REQUIRE_SAMPLE(photo, "images/obama-1080p.jpg");
   const fs::path dir = test::MakeTempDir("exemplar_cache_keep");
