@@ -12,6 +12,7 @@
 
 #include "faceswap/core/error.h"
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/fnv.h"
 #include "faceswap/core/json_number.h"
 
 namespace fs = std::filesystem;
@@ -172,14 +173,9 @@ std::string HashFile(const fs::path& file) {
 }
 
 std::string HashStream(std::istream& in) {
-  uint64_t hash = 1469598103934665603ULL;  // FNV-1a 64 offset basis
+  uint64_t hash = core::kFnvOffsetBasis;
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash ^= static_cast<unsigned char>(buffer[i]);
-      hash *= 1099511628211ULL;  // FNV prime
-    }
-  }
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) core::Fnv1aMix(hash, buffer, static_cast<size_t>(in.gcount()));
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
   return hex;

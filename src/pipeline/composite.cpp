@@ -161,9 +161,56 @@ void RestoreCovered(const cv::Mat& original, const cv::Mat& keep, cv::Mat& frame
   }
 }
 
+// keep = 1 - hull * (1 - learned) (0 where the face is covered, 1 elsewhere) and
+// hull = min(hull, learned), in one pass (four OpenCV passes before, the same floats).
+void KeepAndVisible(const cv::Mat& learned, cv::Mat& hull, cv::Mat& keep) {
+  for (int y = 0; y < hull.rows; ++y) {
+    const float* l = learned.ptr<float>(y);
+    float* h = hull.ptr<float>(y);
+    float* k = keep.ptr<float>(y);
+    for (int x = 0; x < hull.cols; ++x) {
+      k[x] = 1.f - (1.f - l[x]) * h[x];
+      h[x] = std::min(h[x], l[x]);
+    }
+  }
+}
+
 }  // namespace
 
 FaceCompositor::FaceCompositor(const CompositeOptions& options) : options_(options) { options_.Check(); }
+
+// The region reaches past the crop (by up to `pad` frame pixels): warping from the crop
+// with its border replicated ahead of time keeps the warp on its fast interior path instead
+// of extrapolating pixel by pixel, for the same pixels. The face is then enlarged in two
+// steps, by the whole factor k with a cubic resize (separable, fast) and the rest of the
+// way (rotation, a factor near 1) bilinearly: a fifth less time than one cubic warp
+// (micro_bench CompositeFace 7.9 -> 6.2 ms), frames within 66 dB of it on person_b. Below
+// a factor of 2 (a face drawn at 256 px) one cubic warp, core::WarpAffineCubic's.
+cv::Mat FaceCompositor::WarpFaceIntoRegion(const cv::Mat& face, const cv::Matx23d& to_roi, cv::Size size, int pad) {
+  const double crop_to_frame = std::sqrt(std::abs(to_roi(0, 0) * to_roi(1, 1) - to_roi(0, 1) * to_roi(1, 0)));
+  const int border = static_cast<int>(std::ceil((pad + 4) / std::max(crop_to_frame, 1e-3))) + 4;
+  cv::copyMakeBorder(face, face_border_, border, border, border, border, cv::BORDER_REPLICATE);
+  cv::Matx33d shift(1, 0, border, 0, 1, border, 0, 0, 1);
+  const cv::Matx33d roi_from_crop(to_roi(0, 0), to_roi(0, 1), to_roi(0, 2), to_roi(1, 0), to_roi(1, 1), to_roi(1, 2), 0, 0, 1);
+  const cv::Matx33d roi_from_border = roi_from_crop * shift.inv();
+  const cv::Matx23d to_roi_from_border(roi_from_border(0, 0), roi_from_border(0, 1), roi_from_border(0, 2),
+                                       roi_from_border(1, 0), roi_from_border(1, 1), roi_from_border(1, 2));
+  cv::Mat face_roi = core::ScratchView(face_roi_, size, CV_8UC3);
+  const int k = static_cast<int>(std::lround(crop_to_frame));
+  if (k >= 2) {
+    cv::resize(face_border_, face_up_, cv::Size(), k, k, cv::INTER_CUBIC);
+    // Pixel u of the enlarged face sits at (u + 0.5) / k - 0.5 of the bordered crop
+    // (cv::resize's pixel centres).
+    const double a = 1.0 / k, b = 0.5 / k - 0.5;
+    const cv::Matx33d roi_from_up = roi_from_border * cv::Matx33d(a, 0, b, 0, a, b, 0, 0, 1);
+    const cv::Matx23d to_roi_from_up(roi_from_up(0, 0), roi_from_up(0, 1), roi_from_up(0, 2), roi_from_up(1, 0),
+                                     roi_from_up(1, 1), roi_from_up(1, 2));
+    cv::warpAffine(face_up_, face_roi, to_roi_from_up, size, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  } else {
+    core::WarpAffineCubic(face_border_, face_roi, to_roi_from_border, size);
+  }
+  return face_roi;
+}
 
 CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face_in_frame,
                                           const face::AlignedFace& aligned, const model::SwapOutput& swapped) {
@@ -208,35 +255,7 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
   cv::Matx23d to_roi = to_frame;
   to_roi(0, 2) -= roi.x;
   to_roi(1, 2) -= roi.y;
-  // The region reaches past the crop (by up to `pad` frame pixels): warping from the crop
-  // with its border replicated ahead of time keeps OpenCV on its fast interior path instead
-  // of extrapolating pixel by pixel, for the same pixels. The face is then enlarged in two
-  // steps, by the whole factor k with a cubic resize (separable, fast) and the rest of the
-  // way (rotation, a factor near 1) bilinearly: a fifth less time than one cubic warp
-  // (micro_bench CompositeFace 7.9 -> 6.2 ms), frames within 66 dB of it on person_b. Below
-  // a factor of 2 (a face drawn at 256 px) one cubic warp, core::WarpAffineCubic's.
-  const double crop_to_frame = std::sqrt(std::abs(to_frame(0, 0) * to_frame(1, 1) - to_frame(0, 1) * to_frame(1, 0)));
-  const int border = static_cast<int>(std::ceil((pad + 4) / std::max(crop_to_frame, 1e-3))) + 4;
-  cv::copyMakeBorder(face, face_border_, border, border, border, border, cv::BORDER_REPLICATE);
-  cv::Matx33d shift(1, 0, border, 0, 1, border, 0, 0, 1);
-  const cv::Matx33d roi_from_crop(to_roi(0, 0), to_roi(0, 1), to_roi(0, 2), to_roi(1, 0), to_roi(1, 1), to_roi(1, 2), 0, 0, 1);
-  const cv::Matx33d roi_from_border = roi_from_crop * shift.inv();
-  const cv::Matx23d to_roi_from_border(roi_from_border(0, 0), roi_from_border(0, 1), roi_from_border(0, 2),
-                                       roi_from_border(1, 0), roi_from_border(1, 1), roi_from_border(1, 2));
-  cv::Mat face_roi = core::ScratchView(face_roi_, roi.size(), CV_8UC3);
-  const int k = static_cast<int>(std::lround(crop_to_frame));
-  if (k >= 2) {
-    cv::resize(face_border_, face_up_, cv::Size(), k, k, cv::INTER_CUBIC);
-    // Pixel u of the enlarged face sits at (u + 0.5) / k - 0.5 of the bordered crop
-    // (cv::resize's pixel centres).
-    const double a = 1.0 / k, b = 0.5 / k - 0.5;
-    const cv::Matx33d roi_from_up = roi_from_border * cv::Matx33d(a, 0, b, 0, a, b, 0, 0, 1);
-    const cv::Matx23d to_roi_from_up(roi_from_up(0, 0), roi_from_up(0, 1), roi_from_up(0, 2), roi_from_up(1, 0),
-                                     roi_from_up(1, 1), roi_from_up(1, 2));
-    cv::warpAffine(face_up_, face_roi, to_roi_from_up, roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  } else {
-    core::WarpAffineCubic(face_border_, face_roi, to_roi_from_border, roi.size());
-  }
+  cv::Mat face_roi = WarpFaceIntoRegion(face, to_roi, roi.size(), pad);
 
   // The landmark mask is zero beyond the hull box grown by the dilation (a negative erosion)
   // and the feather's blur, so it is drawn, blurred and cut to the crop inside that box
@@ -274,18 +293,8 @@ CompositeRegion FaceCompositor::Composite(cv::Mat& frame, const face::Face& face
     learned_roi = core::ScratchView(learned_roi_, roi.size(), CV_32FC1);
     cv::warpAffine(learned, learned_roi, to_roi, roi.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
     if (use_landmarks) {
-      // keep = 1 - hull * (1 - learned): 0 where the face is covered, 1 elsewhere.
-      // One pass for both (four OpenCV passes over the region before, the same floats).
       keep = core::ScratchView(keep_, roi.size(), CV_32FC1);
-      for (int y = 0; y < roi.height; ++y) {
-        const float* l = learned_roi.ptr<float>(y);
-        float* h = mask.ptr<float>(y);
-        float* k = keep.ptr<float>(y);
-        for (int x = 0; x < roi.width; ++x) {
-          k[x] = 1.f - (1.f - l[x]) * h[x];
-          h[x] = std::min(h[x], l[x]);
-        }
-      }
+      KeepAndVisible(learned_roi, mask, keep);
     } else {
       learned_roi.copyTo(mask);
     }

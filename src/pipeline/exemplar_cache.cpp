@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "faceswap/core/file_util.h"
+#include "faceswap/core/fnv.h"
 #include "faceswap/core/huge_pages.h"
 
 namespace fs = std::filesystem;
@@ -32,17 +33,14 @@ struct Header {
   uint64_t checksum;  // of the pixels (Checksum below)
 };
 
-constexpr uint64_t kFnvOffset = 1469598103934665603ULL, kFnvPrime = 1099511628211ULL;
-
-void Mix(uint64_t& hash, const void* data, size_t size) {  // FNV-1a 64
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * kFnvPrime;
-}
+using core::Fnv1aMix;
+using core::kFnvOffsetBasis;
+using core::kFnvPrime;
 
 // A damaged file must not pass for the crops: FNV-1a over 64-bit words (a byte at a time
 // would take ~80 ms for 400 crops; this ~15 ms).
 uint64_t Checksum(const std::vector<cv::Mat>& crops) {
-  uint64_t hash = kFnvOffset;
+  uint64_t hash = kFnvOffsetBasis;
   for (const cv::Mat& crop : crops) {
     const size_t bytes = crop.total() * crop.elemSize();
     const unsigned char* data = crop.data;
@@ -52,7 +50,7 @@ uint64_t Checksum(const std::vector<cv::Mat>& crops) {
       std::memcpy(&word, data + i, 8);
       hash = (hash ^ word) * kFnvPrime;
     }
-    Mix(hash, data + i, bytes - i);
+    Fnv1aMix(hash, data + i, bytes - i);
   }
   return hash;
 }
@@ -67,17 +65,17 @@ fs::path ExemplarCacheDir() {
 
 ExemplarCropCache::ExemplarCropCache(fs::path dir, const std::vector<fs::path>& files, int side)
     : dir_(std::move(dir)), side_(side) {
-  uint64_t key = kFnvOffset;
-  Mix(key, &kVersion, sizeof kVersion);
-  Mix(key, &side, sizeof side);
+  uint64_t key = kFnvOffsetBasis;
+  Fnv1aMix(key, &kVersion, sizeof kVersion);
+  Fnv1aMix(key, &side, sizeof side);
   for (const fs::path& file : files) {
     const std::string name = fs::absolute(file).string();
     std::error_code ec;
     const uint64_t size = fs::file_size(file, ec);
     const int64_t modified = fs::last_write_time(file, ec).time_since_epoch().count();
-    Mix(key, name.data(), name.size() + 1);
-    Mix(key, &size, sizeof size);
-    Mix(key, &modified, sizeof modified);
+    Fnv1aMix(key, name.data(), name.size() + 1);
+    Fnv1aMix(key, &size, sizeof size);
+    Fnv1aMix(key, &modified, sizeof modified);
   }
   key_ = key;
   char name[32];

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "faceswap/core/error.h"
+#include "faceswap/core/fnv.h"
 #include "tcp_store_options.h"
 
 namespace faceswap::train {
@@ -500,12 +501,10 @@ int64_t ProcessGroup::gradient_bytes() const {
 }
 
 uint64_t WeightsChecksum(torch::nn::Module& net) {
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a 64-bit offset basis and prime
+  uint64_t hash = core::kFnvOffsetBasis;
   auto mix = [&](const torch::Tensor& t) {
     const torch::Tensor cpu = t.detach().to(torch::kCPU).contiguous();
-    const auto* bytes = static_cast<const unsigned char*>(cpu.data_ptr());
-    const size_t n = static_cast<size_t>(cpu.numel()) * cpu.element_size();
-    for (size_t i = 0; i < n; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+    core::Fnv1aMix(hash, cpu.data_ptr(), static_cast<size_t>(cpu.numel()) * cpu.element_size());
   };
   for (const auto& p : net.parameters()) mix(p);
   for (const auto& b : net.buffers()) mix(b);

@@ -95,6 +95,9 @@ class FaceCompositor {
                             const model::SwapOutput& swapped);
 
  private:
+  // The face (crop space) warped into the blended region, in face_roi_.
+  cv::Mat WarpFaceIntoRegion(const cv::Mat& face, const cv::Matx23d& to_roi, cv::Size size, int pad);
+
   CompositeOptions options_;
   ModelMaskScratch model_mask_;
   cv::Mat face_border_, face_up_, face_roi_, covered_, mask_, learned_roi_, keep_, original_roi_;  // grown as faces need, then reused
