@@ -2,6 +2,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "faceswap/core/frame_buffer_allocator.h"
+
 #include <new>
 
 namespace faceswap::video::detail {
@@ -9,7 +11,11 @@ namespace faceswap::video::detail {
 void PrepareExclusive(cv::Mat& mat, int rows, int cols, int type) {
   const bool reusable = mat.data && mat.u && mat.u->refcount == 1 && mat.rows == rows &&
                         mat.cols == cols && mat.type() == type && mat.isContinuous();
-  if (!reusable) mat = cv::Mat(rows, cols, type);
+  if (reusable) return;
+  cv::Mat fresh;  // from the frame allocator: no new pages once as many frames as are in flight were made
+  fresh.allocator = core::FrameBufferAllocator();
+  fresh.create(rows, cols, type);
+  mat = fresh;
 }
 
 void BgrConverter::Convert(const AVFrame* frame, int rotation_degrees, cv::Mat& out) {

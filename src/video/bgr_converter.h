@@ -20,7 +20,8 @@ class BgrConverter {
   cv::Mat unrotated_;  // scratch for frames that need turning
 };
 
-// Makes `mat` an unshared, continuous rows x cols buffer of `type`, reusing it when possible.
+// Makes `mat` an unshared, continuous rows x cols buffer of `type`, reusing it when possible
+// (else a buffer from core::FrameBufferAllocator, as frames are made and freed every frame).
 void PrepareExclusive(cv::Mat& mat, int rows, int cols, int type = CV_8UC3);
 
 }  // namespace faceswap::video::detail
