@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -68,28 +69,35 @@ TEST(FrameBufferAllocator, OpenCvWritesIntoItsBuffers) {
 }
 
 TEST(FrameBufferAllocator, ThreadsPassingFramesKeepTheirPixels) {
-  // Two producers hand frames to one consumer, which checks each frame's value and frees
-  // it; a buffer given out twice at once would show another frame's value.
+  // Two producers hand frames through a short queue (as the pipeline's stages do) to one
+  // consumer, which checks each frame's value and frees it; a buffer given out twice at
+  // once would show another frame's value. The short queue makes the buffers cycle.
   constexpr int kFrames = 300;
+  constexpr size_t kQueue = 4;
   std::vector<std::pair<int, cv::Mat>> queue;
   std::mutex mutex;
+  std::condition_variable changed;
   std::atomic<int> bad{0};
+  const size_t reused_before = FrameBufferAllocatorStats().reused;
   auto produce = [&](int tag) {
     for (int i = 0; i < kFrames; ++i) {
       cv::Mat frame = Fresh(96 + (i % 3) * 32, 128, CV_8UC1);
       const int value = (tag * 97 + i) % 251;
       frame.setTo(cv::Scalar(value));
-      const std::lock_guard lock(mutex);
-      queue.emplace_back(value, frame);
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return queue.size() < kQueue; });
+      queue.emplace_back(value, std::move(frame));
+      changed.notify_all();
     }
   };
   std::thread a(produce, 1), b(produce, 2);
-  int seen = 0;
-  while (seen < 2 * kFrames) {
+  for (int seen = 0; seen < 2 * kFrames;) {
     std::vector<std::pair<int, cv::Mat>> taken;
     {
-      const std::lock_guard lock(mutex);
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return !queue.empty(); });
       taken.swap(queue);
+      changed.notify_all();
     }
     for (auto& [value, frame] : taken) {
       double low = 0, high = 0;
@@ -102,7 +110,7 @@ TEST(FrameBufferAllocator, ThreadsPassingFramesKeepTheirPixels) {
   a.join();
   b.join();
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_GT(FrameBufferAllocatorStats().reused, 0u);
+  EXPECT_GT(FrameBufferAllocatorStats().reused, reused_before + kFrames);
 }
 
 }  // namespace
