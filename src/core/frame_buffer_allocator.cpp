@@ -14,7 +14,7 @@ namespace faceswap::core {
 namespace {
 
 constexpr std::size_t kAlign = 64;                          // what OpenCV's SIMD code likes
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kHugePage = kHugePageBytes;
 constexpr std::size_t kBlockBytes = std::size_t{64} << 20;  // mapped at a time; pages cost only when touched
 constexpr std::size_t kMaxBytes = std::size_t{2} << 30;     // carved in all, then OpenCV's allocator
 

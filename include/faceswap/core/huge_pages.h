@@ -8,6 +8,8 @@
 
 namespace faceswap::core {
 
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;  // x86-64's transparent huge page
+
 void AdviseHugePages(void* data, std::size_t bytes);
 
 }  // namespace faceswap::core
