@@ -1,6 +1,6 @@
 # Every third-party library, found from the system (Debian packages named in README.md).
 
-find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo calib3d highgui)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs photo calib3d highgui video)
 find_package(dlib REQUIRED)
 find_package(Torch REQUIRED)
 find_package(CLI11 REQUIRED)

@@ -1,8 +1,10 @@
 #include "faceswap/blend/face_memory.h"
 
 #include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace faceswap::blend {
 namespace {
@@ -26,6 +28,9 @@ constexpr double kSeedShare = 0.015;
 // memory took for a cover (new light, a turn of the head, a hand that rests) is learnt
 // within a second or two rather than cutting the face for ever.
 constexpr double kLearnVisible = 0.3, kLearnDoubted = 0.02;
+// A registration that moves the picture further than this (a share of the crop) or turns
+// it more than this (radians) is taken for a failure: the crops are aligned to begin with.
+constexpr double kMaxShiftShare = 0.1, kMaxTurn = 0.15;
 
 }  // namespace
 
@@ -45,27 +50,12 @@ void FaceMemory::Apply(int track, double seconds, const cv::Mat& crop, const cv:
     blurred_.copyTo(t.picture);
     return;
   }
-  cv::absdiff(blurred_, t.picture, difference_);
-  cv::transform(difference_, change_, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
-  cv::blur(change_, change_, {box, box}, {-1, -1}, cv::BORDER_REPLICATE);
-
-  // How much the visible face changed, as a scale for the change.
-  values_.clear();
-  int face_pixels = 0;
-  for (int y = 0; y < side; ++y) {
-    const float* c = change_.ptr<float>(y);
-    const float* v = visible.ptr<float>(y);
-    const uchar* r = region.ptr<uchar>(y);
-    for (int x = 0; x < side; ++x) {
-      if (!r[x]) continue;
-      ++face_pixels;
-      if (v[x] > 0.5f) values_.push_back(c[x]);
-    }
+  double scale = MeasureChange(t.picture, visible, region);
+  if (scale <= 0) return;  // mostly covered
+  if (RegisterPicture(t.picture, visible, region, scale)) {
+    scale = MeasureChange(t.picture, visible, region);
+    if (scale <= 0) return;
   }
-  if (values_.size() * 4 < static_cast<size_t>(face_pixels) || values_.empty()) return;  // mostly covered
-  const auto middle = values_.begin() + static_cast<std::ptrdiff_t>(values_.size() / 2);
-  std::nth_element(values_.begin(), middle, values_.end());
-  const double scale = std::max<double>(*middle, kFloorGreyLevels);
 
   // 1 below kVisibleBelow scales, 0 above kCoveredAbove, a ramp between; then only where
   // the change joins a cover the model found.
@@ -85,6 +75,64 @@ void FaceMemory::Apply(int track, double seconds, const cv::Mat& crop, const cv:
   slow_ &= unchanged_;
   cv::accumulateWeighted(blurred_, t.picture, kLearnVisible, fast_);
   cv::accumulateWeighted(blurred_, t.picture, kLearnDoubted, slow_);
+}
+
+// change_: the blurred crop's difference from `picture`, averaged over the channels and
+// blurred again; returns its median over the visible face (floored), or 0 when the face
+// is mostly covered.
+double FaceMemory::MeasureChange(const cv::Mat& picture, const cv::Mat& visible, const cv::Mat& region) {
+  const int side = picture.cols;
+  const int box = std::max(1, static_cast<int>(side * kBlurAt64 / 64)) | 1;
+  cv::absdiff(blurred_, picture, difference_);
+  cv::transform(difference_, change_, cv::Matx13f(1.f / 3, 1.f / 3, 1.f / 3));
+  cv::blur(change_, change_, {box, box}, {-1, -1}, cv::BORDER_REPLICATE);
+  values_.clear();
+  int face_pixels = 0;
+  for (int y = 0; y < side; ++y) {
+    const float* c = change_.ptr<float>(y);
+    const float* v = visible.ptr<float>(y);
+    const uchar* r = region.ptr<uchar>(y);
+    for (int x = 0; x < side; ++x) {
+      if (!r[x]) continue;
+      ++face_pixels;
+      if (v[x] > 0.5f) values_.push_back(c[x]);
+    }
+  }
+  if (values_.size() * 4 < static_cast<size_t>(face_pixels) || values_.empty()) return 0;
+  const auto middle = values_.begin() + static_cast<std::ptrdiff_t>(values_.size() / 2);
+  std::nth_element(values_.begin(), middle, values_.end());
+  return std::max<double>(*middle, kFloorGreyLevels);
+}
+
+// The aligned crop follows the landmarks, which jitter, and jump when something covers half
+// the face (the fit leans on what it can see): the picture is moved onto the new crop
+// before they are compared, by the rigid motion that best maps it onto the crop (OpenCV's
+// ECC on the blurred grey images) over the face that the model sees and that changed less
+// than kVisibleBelow scales, so that the cover does not pull the fit. Without it, in the
+// moving-patch clip the face's own eyes and hair read as changed while the patch crossed
+// it (the median change rose from 3 to 5-12 grey levels) and the thresholds, which follow
+// that median, let the hand beside the patch pass as face.
+bool FaceMemory::RegisterPicture(cv::Mat& picture, const cv::Mat& visible, const cv::Mat& region, double scale) {
+  cv::cvtColor(picture, picture_grey_, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(blurred_, crop_grey_, cv::COLOR_BGR2GRAY);
+  cv::compare(visible, 0.5, register_mask_, cv::CMP_GT);
+  register_mask_ &= region;
+  cv::compare(change_, kVisibleBelow * scale, unchanged_, cv::CMP_LT);
+  register_mask_ &= unchanged_;
+  if (cv::countNonZero(register_mask_) * 4 < cv::countNonZero(region)) return false;
+  cv::Mat warp = cv::Mat::eye(2, 3, CV_32F);
+  try {
+    cv::findTransformECC(picture_grey_, crop_grey_, warp, cv::MOTION_EUCLIDEAN,
+                         cv::TermCriteria(cv::TermCriteria::COUNT + cv::TermCriteria::EPS, 20, 1e-4), register_mask_, 1);
+  } catch (const cv::Exception&) {
+    return false;  // no convergence: compare as aligned
+  }
+  const double side = picture.cols;
+  const double shift = std::hypot(warp.at<float>(0, 2), warp.at<float>(1, 2));
+  if (!(shift < kMaxShiftShare * side) || !(std::abs(warp.at<float>(1, 0)) < kMaxTurn)) return false;
+  cv::warpAffine(picture, registered_, warp, picture.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  std::swap(picture, registered_);
+  return true;
 }
 
 void FaceMemory::Forget(double seconds) {

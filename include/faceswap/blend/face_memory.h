@@ -4,11 +4,12 @@
 // hand and its decoder draws it back as skin. The face's own earlier crops never saw the
 // hand. Each track keeps a running picture of its aligned face where it was visible; the
 // aligned crop follows the face, so the face stays in place in it while what passes in
-// front moves. Where the new crop differs from that picture far more than the rest of the
-// face does, and the change joins a cover the model found (a sleeve, a dark patch, the
-// hand's shadowed edge), the cover reaches that far: the memory grows covers, it never
-// starts one, so a blink, a smile or a turn of the head (which change the face too) cannot
-// cut holes in a face that nothing covers. OpenCV only.
+// front moves (the picture is registered onto each new crop first, as the landmarks that
+// place the crop jitter). Where the new crop differs from that picture far more than the
+// rest of the face does, and the change joins a cover the model found (a sleeve, a dark
+// patch, the hand's shadowed edge), the cover reaches that far: the memory grows covers, it
+// never starts one, so a blink, a smile or a turn of the head (which change the face too)
+// cannot cut holes in a face that nothing covers. OpenCV only.
 
 #include <opencv2/core.hpp>
 
@@ -33,13 +34,17 @@ class FaceMemory {
     double seconds = 0;
   };
   void Forget(double seconds);
+  double MeasureChange(const cv::Mat& picture, const cv::Mat& visible, const cv::Mat& region);
+  // Moves `picture` (the memory) onto the current crop (`blurred_`); false if it stays.
+  bool RegisterPicture(cv::Mat& picture, const cv::Mat& visible, const cv::Mat& region, double scale);
   // `changed` (CV_8UC1) keeps only the parts connected to a sizable cover of the model's
   // inside `region`; `model_visible`: the model's mask.
   void KeepGrownFromCovers(cv::Mat& changed, const cv::Mat& model_visible, const cv::Mat& region);
 
   std::unordered_map<int, Track> tracks_;
   cv::Mat blurred_, difference_, change_, memory_visible_, model_visible_, changed_, seeds_, labels_, stats_,
-      centroids_, fast_, slow_, unchanged_, joined_;
+      centroids_, fast_, slow_, unchanged_, joined_,
+      picture_grey_, crop_grey_, register_mask_, registered_;
   std::vector<float> values_;
   std::vector<char> keep_;
 };
