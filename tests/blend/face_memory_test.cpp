@@ -60,6 +60,13 @@ cv::Mat ModelMask(int i, bool with_suit) {
 
 double MeanIn(const cv::Mat& mask, const cv::Rect& r) { return cv::mean(mask(r))[0]; }
 
+// The face's region away from the two pieces and their blurred edges.
+cv::Mat AwayFromPieces(const Scene& s) {
+  cv::Mat rest = s.region.clone();
+  rest(cv::Rect(kFound.x - 4, kFound.y - 4, kFound.width + kMissed.width + 8, kFound.height + 8)).setTo(0);
+  return rest;
+}
+
 TEST(FaceMemory, AChangeJoinedToACoverTheModelFoundIsCoveredToo) {
   FACESWAP_REQUIRE_SAMPLE(file, "images/obama-1080p.jpg");
   const Scene s = MakeScene(cv::imread(file.string()));
@@ -75,8 +82,7 @@ TEST(FaceMemory, AChangeJoinedToACoverTheModelFoundIsCoveredToo) {
   EXPECT_LT(MeanIn(mask, kMissed), 0.3);
   EXPECT_EQ(MeanIn(mask, kFound), 0.0);
   // The rest of the face is left as the model said (away from the pieces' blurred edges).
-  cv::Mat rest = s.region.clone();
-  rest(cv::Rect(kFound.x - 4, kFound.y - 4, kFound.width + kMissed.width + 8, kFound.height + 8)).setTo(0);
+  const cv::Mat rest = AwayFromPieces(s);
   EXPECT_EQ(cv::countNonZero((mask != 1.0f) & rest), 0);
 }
 
@@ -103,8 +109,7 @@ TEST(FaceMemory, ACropThatJumpsWithTheCoverIsComparedInPlace) {
     memory.Apply(0, i / 30.0, crop, s.region, mask);
   }
   EXPECT_LT(MeanIn(mask, kMissed), 0.3);
-  cv::Mat rest = s.region.clone();
-  rest(cv::Rect(kFound.x - 4, kFound.y - 4, kFound.width + kMissed.width + 8, kFound.height + 8)).setTo(0);
+  const cv::Mat rest = AwayFromPieces(s);
   EXPECT_LT(cv::countNonZero((mask < 0.5f) & rest), 10) << "the face's own features, moved, read as covered";
 }
 
