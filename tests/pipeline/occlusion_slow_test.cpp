@@ -164,7 +164,7 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
   // batch 8 kept the patch at 21.2 dB (hull 16.7), a 4-minute model at 23.6, a 20-minute one
   // at 26.0 (25.7 since the tracker keeps the face), 300 steps with `--occluders 0.5` at
   // 27.2-30.2 (README, "Things in front of the face"; the patch's skin-coloured hand, a
-  // tenth of it, is drawn over). The bound is what the fixture reaches, clearly above the hull.
+  // tenth of it, is drawn over). The bound was what the fixture reached, above the hull.
   // Since a lost track is taken up again under its id (tracker.cpp, kKeepLostSeconds), the
   // half-covered frames after the detector finds the face again are swapped too, which
   // costs the fixture's patch 21.0 -> 18.8 dB (the hull's 16.7 -> 14.2). Since each track
@@ -172,7 +172,11 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
   // too: 18.8 -> 20.3 dB with the fixture, 25.7 -> 30.4 dB with the 20-minute `lite`.
   // Since the memory is registered onto each crop (2026-12-06): fixture 23.9 -> 26.0 dB (the
   // fixture of that day), the 20-minute default 28.7 -> 31.2, the 60-minute one 30.5 -> 32.4.
-  EXPECT_GE(occluder_learned.Psnr(), 19.0);
+  // Since the memory reaches fainter change beside a cover, learns slowly there and starts
+  // covers where the model doubts (2026-12-06): seven fixtures of this recipe (seeds 1-6,
+  // bf16 and fp32) 32.9-34.8 dB, the 20-minute default 37.9, the 60-minute one 38.1. The
+  // bound is issue 28's.
+  EXPECT_GE(occluder_learned.Psnr(), 30.0);
   EXPECT_GT(occluder_learned.Psnr(), occluder_hull.Psnr() + 3.0);
   // The face stays swapped while the patch crosses it, but for the frames in which no
   // detector finds it (5): before, the track found again was a new one, judged on one

@@ -7,9 +7,11 @@
 // front moves (the picture is registered onto each new crop first, as the landmarks that
 // place the crop jitter). Where the new crop differs from that picture far more than the
 // rest of the face does, and the change joins a cover the model found (a sleeve, a dark
-// patch, the hand's shadowed edge), the cover reaches that far: the memory grows covers, it
-// never starts one, so a blink, a smile or a turn of the head (which change the face too)
-// cannot cut holes in a face that nothing covers. OpenCV only.
+// patch, the hand's shadowed edge) or a large part that the model doubts, the cover reaches
+// that far, and a little further where the change is fainter (the fingers beside a sleeve):
+// the memory grows covers, it does not start them on its own, so a blink, a smile or a turn
+// of the head (which change the face too) cannot cut holes in a face that nothing covers.
+// The picture does not learn next to a cover, which moves onto what it learnt. OpenCV only.
 
 #include <opencv2/core.hpp>
 
@@ -38,13 +40,16 @@ class FaceMemory {
   // Moves `picture` (the memory) onto the current crop (`blurred_`); false if it stays.
   bool RegisterPicture(cv::Mat& picture, const cv::Mat& visible, const cv::Mat& region, double scale);
   // `changed` (CV_8UC1) keeps only the parts connected to a sizable cover of the model's
-  // inside `region`; `model_visible`: the model's mask.
+  // inside `region`, or to a larger part of `changed` that the model doubts;
+  // `model_visible`: the model's mask.
   void KeepGrownFromCovers(cv::Mat& changed, const cv::Mat& model_visible, const cv::Mat& region);
+  void ReachFaintChange(double scale);
+  void DropSmallParts(cv::Mat& mask, int min_area);  // zeroes 8-connected parts under min_area pixels
 
   std::unordered_map<int, Track> tracks_;
   cv::Mat blurred_, difference_, change_, memory_visible_, model_visible_, changed_, seeds_, labels_, stats_,
       centroids_, fast_, slow_, unchanged_, joined_,
-      picture_grey_, crop_grey_, register_mask_, registered_;
+      picture_grey_, crop_grey_, register_mask_, registered_, faint_, reached_, grown_, near_cover_, doubtful_;
   std::vector<float> values_;
   std::vector<char> keep_;
 };
