@@ -93,7 +93,10 @@ void FaceMemory::Apply(int track, double seconds, const cv::Mat& crop, const cv:
   cv::compare(visible, 0.5, near_cover_, cv::CMP_LT);
   near_cover_ &= region;
   const int near = static_cast<int>(std::lround(kSlowNearCoverAt64 * side / 64));
-  cv::dilate(near_cover_, near_cover_, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * near + 1, 2 * near + 1}));
+  if (near_kernel_.rows != 2 * near + 1) {
+    near_kernel_ = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * near + 1, 2 * near + 1});
+  }
+  cv::dilate(near_cover_, near_cover_, near_kernel_);
   fast_.setTo(0, near_cover_);
   cv::compare(model_visible_, 0.9, slow_, cv::CMP_GT);
   cv::bitwise_not(fast_, unchanged_);
@@ -223,10 +226,9 @@ void FaceMemory::ReachFaintChange(double scale) {
   const int side = changed_.cols;
   cv::compare(change_, kFaintChange * scale, faint_, cv::CMP_GT);
   changed_.copyTo(reached_);
-  const cv::Mat step = cv::getStructuringElement(cv::MORPH_RECT, {3, 3});
   const int steps = std::max(1, static_cast<int>(std::lround(kFaintReachAt64 * side / 64)));
   for (int i = 0; i < steps; ++i) {
-    cv::dilate(reached_, grown_, step);
+    cv::dilate(reached_, grown_, cv::Mat());  // OpenCV's default: one step of a 3x3 square
     grown_ &= faint_;
     reached_ |= grown_;
   }

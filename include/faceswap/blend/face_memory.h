@@ -49,7 +49,8 @@ class FaceMemory {
   std::unordered_map<int, Track> tracks_;
   cv::Mat blurred_, difference_, change_, memory_visible_, model_visible_, changed_, seeds_, labels_, stats_,
       centroids_, fast_, slow_, unchanged_, joined_,
-      picture_grey_, crop_grey_, register_mask_, registered_, faint_, reached_, grown_, near_cover_, doubtful_;
+      picture_grey_, crop_grey_, register_mask_, registered_, faint_, reached_, grown_, near_cover_, doubtful_,
+      near_kernel_;
   std::vector<float> values_;
   std::vector<char> keep_;
 };
