@@ -88,6 +88,28 @@ void KeepFeaturesDrawn(cv::Mat& mask, const face::Landmarks& crop_points, Featur
   }
 }
 
+void DropUnsureCovers(cv::Mat& mask, CoverScratch& scratch) {
+  cv::compare(mask, 0.99, scratch.lowered, cv::CMP_LT);
+  const int count = cv::connectedComponents(scratch.lowered, scratch.labels, 8, CV_32S);
+  if (count <= 1) return;
+  scratch.core.assign(static_cast<size_t>(count), 0);
+  for (int y = 0; y < mask.rows; ++y) {
+    const float* value = mask.ptr<float>(y);
+    const int* label = scratch.labels.ptr<int>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      if (value[x] < kSureCovered) ++scratch.core[static_cast<size_t>(label[x])];
+    }
+  }
+  const double min_core = kMinSureCore * static_cast<double>(mask.total());
+  for (int y = 0; y < mask.rows; ++y) {
+    float* value = mask.ptr<float>(y);
+    const int* label = scratch.labels.ptr<int>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      if (label[x] > 0 && scratch.core[static_cast<size_t>(label[x])] < min_core) value[x] = 1.0f;
+    }
+  }
+}
+
 int HullEdgeBandPixels(int side) { return std::max(1, static_cast<int>(std::lround(kHullEdgeBand * side))); }
 
 void HullCore(const std::vector<cv::Point2f>& points, cv::Size size, cv::Mat& core, cv::Mat& region) {
@@ -109,6 +131,7 @@ void PrepareModelMask(cv::Mat& mask, const face::AlignedFace& aligned_at_any_sid
   scratch.inside.create(mask.size(), CV_32FC1);
   blend::HullMaskInto(scratch.points, {}, scratch.inside);
   HullCore(scratch.points, mask.size(), scratch.core, scratch.region);
+  DropUnsureCovers(mask, scratch.covers);
   blend::DecideByColor(mask, aligned.crop, scratch.region, scratch.color);
   cv::subtract(scratch.inside, scratch.core, scratch.inside);  // 1 on the edge band, 0 elsewhere
   // The band is face only as far as the face just inside it is: where something covers the

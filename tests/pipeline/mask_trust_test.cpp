@@ -2,7 +2,8 @@
 // calls covered but that lies wholly inside an eye's or the mouth's region is the model's
 // own drawing of it, and is kept as face; one that reaches past it is something in front.
 // Along the hull's edge the landmarks say where the face is, but not through something that
-// covers the face just inside it.
+// covers the face just inside it. A lowered part of the mask without a sizable core that
+// the mask is sure of is the model's drawing too.
 
 #include <gtest/gtest.h>
 
@@ -92,6 +93,38 @@ TEST(KeepFeaturesDrawn, WhatReachesPastThemStaysCovered) {
   cv::Mat clear(kSide, kSide, CV_32FC1, cv::Scalar(0.8));
   KeepFeaturesDrawn(clear, points, scratch);
   EXPECT_EQ(cv::countNonZero(clear != 0.8f), 0);
+}
+
+TEST(DropUnsureCovers, SpecksAndUnsurePatchesAreFaceASureCoverKeepsItsRim) {
+  const int min_core = static_cast<int>(std::ceil(kMinSureCore * kSide * kSide));
+  CoverScratch scratch;
+  cv::Mat mask(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+  // A cover: a sure core well over the minimum, with an unsure rim around it.
+  cv::circle(mask, {20, 40}, 9, cv::Scalar(0.6), cv::FILLED);
+  cv::circle(mask, {20, 40}, 6, cv::Scalar(0.0), cv::FILLED);
+  ASSERT_GT(cv::countNonZero(mask < kSureCovered), min_core);
+  const cv::Mat cover = mask.clone();
+  // A sure speck under the minimum, and a wide patch the mask is unsure of, both apart from it.
+  cv::Mat with_others = mask.clone();
+  cv::circle(with_others, {48, 12}, 2, cv::Scalar(0.0), cv::FILLED);
+  ASSERT_LT(cv::countNonZero(with_others < kSureCovered) - cv::countNonZero(cover < kSureCovered), min_core);
+  cv::rectangle(with_others, cv::Rect(40, 34, 14, 14), cv::Scalar(0.3), cv::FILLED);
+  DropUnsureCovers(with_others, scratch);
+  EXPECT_EQ(cv::countNonZero(with_others != cover), 0);
+
+  // A core just under the minimum is dropped with its rim; at the minimum it stays.
+  for (const int core : {min_core - 1, min_core}) {
+    cv::Mat patch(kSide, kSide, CV_32FC1, cv::Scalar(1.0));
+    cv::rectangle(patch, cv::Rect(10, 10, 20, 20), cv::Scalar(0.5), cv::FILLED);
+    for (int i = 0; i < core; ++i) patch.at<float>(12 + i / 16, 12 + i % 16) = 0.0f;
+    const cv::Mat before = patch.clone();
+    DropUnsureCovers(patch, scratch);
+    if (core < min_core) {
+      EXPECT_EQ(cv::countNonZero(patch != 1.0f), 0) << core;
+    } else {
+      EXPECT_EQ(cv::countNonZero(patch != before), 0) << core;
+    }
+  }
 }
 
 TEST(PrepareModelMask, TheHullsEdgeIsFaceOnlyWhereTheFaceInsideItIs) {
