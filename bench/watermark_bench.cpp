@@ -7,9 +7,13 @@
 //       PSNR of the marked frame against the unmarked one.
 //   watermark_bench mark INPUT OUTPUT [SECONDS [STRENGTH]]
 //       Marks every frame of INPUT (its first SECONDS; 0: all) with the module directly and
-//       encodes them with video::Writer's defaults (libx264 crf 18, like convert). Prints
-//       the mean and lowest PSNR of marked against unmarked frames, over the whole frame and
-//       over its flat areas only (FlatAreaPsnr).
+//       encodes them with video::Writer's defaults (libx264 crf 18), the way convert does: the
+//       mark goes into the luma of the decoded 4:2:0 picture (Embedder::EmbedInLuma), which
+//       the writer encodes as it is, so that the bytes are convert's (through a BGR round
+//       trip, as measured before 2026-12-06, both encodes differ from convert's and the
+//       mark's extra bytes came out lower for person_b). Prints the mean and lowest PSNR of
+//       marked against unmarked frames (both as BGR), over the whole frame and over its flat
+//       areas only (FlatAreaPsnr).
 //   watermark_bench encode INPUT OUTPUT [SECONDS]
 //       The same encode without the mark: the reference for the mark's cost in bits.
 
@@ -123,6 +127,7 @@ int Time(const std::string& image, int repeat) {
 // `strength` is negative (the unmarked reference), and prints the PSNRs of the marking.
 int Mark(const std::string& input, const std::string& output, double seconds, double strength) {
   faceswap::video::ReaderOptions read;
+  read.keep_yuv420 = true;  // as convert reads: the mark goes into the kept 4:2:0 picture's luma
   if (seconds > 0) read.end_seconds = seconds;
   faceswap::video::Reader reader(input, read);
   faceswap::video::Writer writer(output, reader.info());
@@ -132,16 +137,25 @@ int Mark(const std::string& input, const std::string& output, double seconds, do
   faceswap::video::Frame frame;
   double psnr_sum = 0, psnr_min = 1e9, flat_sum = 0, flat_min = 1e9, share_sum = 0;
   int frames = 0, flat_frames = 0;
-  cv::Mat original;
+  cv::Mat original, marked;
   while (reader.Next(frame)) {
     ++frames;
     if (strength >= 0) {
-      frame.bgr.copyTo(original);
-      embedder.Embed(frame.bgr);
-      const double psnr = Psnr(original, frame.bgr);
+      // What the encoder is given, unmarked and marked, as BGR for the PSNRs.
+      if (frame.yuv420.empty()) {
+        frame.bgr.copyTo(original);
+        embedder.Embed(frame.bgr);
+        frame.bgr.copyTo(marked);
+      } else {
+        cv::cvtColor(frame.yuv420, original, cv::COLOR_YUV2BGR_I420);
+        cv::Mat luma = frame.yuv420.rowRange(0, frame.bgr.rows);
+        embedder.EmbedInLuma(frame.bgr, luma);
+        cv::cvtColor(frame.yuv420, marked, cv::COLOR_YUV2BGR_I420);
+      }
+      const double psnr = Psnr(original, marked);
       psnr_sum += psnr;
       psnr_min = std::min(psnr_min, psnr);
-      const FlatPsnr flat = FlatAreaPsnr(original, frame.bgr);
+      const FlatPsnr flat = FlatAreaPsnr(original, marked);
       share_sum += flat.share;
       if (flat.share >= 0.01) {  // a frame with hardly any flat pixel says little about them
         flat_sum += flat.psnr;

@@ -9,8 +9,9 @@
 #   --clip NAME   shared clip to mark (person_a, person_b; repeatable; default both)
 #   --seconds N   mark only the first N seconds of each clip (default: the whole clip)
 #   --strength X  embedding strength (default: the module's, as convert uses)
-# The clips are marked by the module itself (bench/watermark_bench mark) and encoded like
-# convert encodes (libx264 crf 18); the attacks run through the ffmpeg program.
+# The clips are marked by the module itself (bench/watermark_bench mark) as convert marks them
+# (in the luma of the decoded 4:2:0 picture) and encoded like convert encodes (libx264 crf 18);
+# the attacks run through the ffmpeg program.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bench="${FACESWAP_BENCH_BIN:-$root/build/bench/watermark_bench}"
