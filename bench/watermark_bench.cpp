@@ -9,11 +9,9 @@
 //       Marks every frame of INPUT (its first SECONDS; 0: all) with the module directly and
 //       encodes them with video::Writer's defaults (libx264 crf 18), the way convert does: the
 //       mark goes into the luma of the decoded 4:2:0 picture (Embedder::EmbedInLuma), which
-//       the writer encodes as it is, so that the bytes are convert's (through a BGR round
-//       trip, as measured before 2026-12-06, both encodes differ from convert's and the
-//       mark's extra bytes came out lower for person_b). Prints the mean and lowest PSNR of
-//       marked against unmarked frames (both as BGR), over the whole frame and over its flat
-//       areas only (FlatAreaPsnr).
+//       the writer encodes as it is, so that the bytes are convert's. Prints the mean and
+//       lowest PSNR of marked against unmarked frames (both as BGR), over the whole frame and
+//       over its flat areas only (FlatAreaPsnr).
 //   watermark_bench encode INPUT OUTPUT [SECONDS]
 //       The same encode without the mark: the reference for the mark's cost in bits.
 
