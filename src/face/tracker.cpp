@@ -663,6 +663,8 @@ int Tracker::parked_tracks() const {
   return static_cast<int>(std::count_if(impl_->tracks.begin(), impl_->tracks.end(), [](const auto& t) { return t.parked; }));
 }
 
+bool Tracker::last_frame_was_cut() const { return impl_->cut_this_frame; }
+
 const Tracker::Stats& Tracker::stats() const { return impl_->stats; }
 Detector& Tracker::detector() { return impl_->detector; }
 

@@ -144,6 +144,9 @@ ConvertStats Convert(const ConvertOptions& o) {
   constexpr double kLeadBytes = 256.0 * 1024 * 1024;
   const double frame_bytes = (encode_yuv420 ? 4.5 : 3.0) * std::max(1, info.width) * std::max(1, info.height);
   chain_options.tracked_capacity = static_cast<size_t>(std::clamp(kLeadBytes / frame_bytes, 8.0, 128.0));
+  // Frames held while a lost face may come back (GapBridge): half a second at 30 fps up to
+  // 1080p, fewer for larger frames, as the lead.
+  chain_options.bridge_frames = static_cast<size_t>(std::clamp(kLeadBytes / frame_bytes, 8.0, 16.0));
   chain_options.batch_size = o.batch_size;
   // Blending, the one per-frame stage that can, runs on a few workers.
   chain_options.composite_workers = setup.budget.blend_workers;

@@ -178,10 +178,12 @@ TEST(OcclusionSlow, APatchMovingAcrossTheFaceStaysInFront) {
   // bound is issue 28's.
   EXPECT_GE(occluder_learned.Psnr(), 30.0);
   EXPECT_GT(occluder_learned.Psnr(), occluder_hull.Psnr() + 3.0);
-  // The face stays swapped while the patch crosses it, but for the frames in which no
-  // detector finds it (5): before, the track found again was a new one, judged on one
-  // half-covered face to be nobody the model knows, and 17 frames were left as they were.
-  EXPECT_LE(left_alone, 8);
+  // The face stays swapped in every frame while the patch crosses it. The tracker loses it
+  // for 5 frames mid-patch; since convert bridges such gaps (pipeline::GapBridge,
+  // 2026-12-07) those frames are swapped too (before: 5 left as they were, a flash of the
+  // original face; fixture 32.1 -> 31.8 dB over the patch). Before lost tracks were taken up
+  // again under their id, 17 frames were left.
+  EXPECT_LE(left_alone, 1);
   // The swap still changes the uncovered face.
   EXPECT_LT(face_learned.Psnr(), 26.0);
 }

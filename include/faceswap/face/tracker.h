@@ -92,6 +92,9 @@ class Tracker {
   std::vector<Face> Update(const cv::Mat& bgr, double seconds);
   std::vector<Face> Update(const cv::Mat& bgr);
 
+  // Whether the frame of the last Update starts a new shot (the cut test in tracker.cpp).
+  bool last_frame_was_cut() const;
+
   // Forget all tracks (next Update detects); ids start again from 0 (a new clip).
   void Reset();
 

@@ -12,7 +12,9 @@ FaceStage::FaceStage(face::Tracker tracker, FaceFilter& filter, model::Swapper& 
 
 void FaceStage::Process(Item& item) {
   if (keep_original_.count(item.frame.index)) item.original = item.frame.bgr.clone();
-  for (const face::Face& f : tracker_.Update(item.frame.bgr, item.frame.seconds)) {
+  const std::vector<face::Face> faces = tracker_.Update(item.frame.bgr, item.frame.seconds);
+  item.cut = tracker_.last_frame_was_cut();
+  for (const face::Face& f : faces) {
     if (!filter_.Swap(item.frame.bgr, item.frame.index, f, swapper_)) {
       ++faces_left_;
       tracks_left_.insert(f.track_id);

@@ -20,6 +20,7 @@ class FaceStage {
   void Process(Item& item);
   void LogStats() const;  // the tracker's counters, at debug level
 
+  const face::AlignOptions& align_options() const { return align_; }
   int64_t faces_left() const { return faces_left_; }   // faces of other people, left alone
   int64_t tracks_left() const { return static_cast<int64_t>(tracks_left_.size()); }
 

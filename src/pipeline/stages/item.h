@@ -28,6 +28,7 @@ struct Item {
   cv::Mat original;             // the frame before swapping, kept only where asked (previews)
   std::vector<SwapJob> faces;   // faces to swap (others were left out by the face stage)
   int target = -1;              // identity to draw them as, once the face stage knows (-1: not yet)
+  bool cut = false;             // the frame starts a new shot (face::Tracker's cut test)
   int64_t sequence = -1;        // position among the frames that go on to the sink (no gaps)
   Clock::time_point arrived;    // when the source handed the frame over (live latency)
 };

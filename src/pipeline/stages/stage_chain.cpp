@@ -3,8 +3,10 @@
 #include <map>
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 
 #include "faceswap/core/stop_signal.h"
+#include "gap_bridge.h"
 
 namespace faceswap::pipeline {
 namespace {
@@ -88,9 +90,21 @@ void StageChain::SourceLoop() {
   decoded_.Stop();
 }
 
+// Each frame goes on as soon as its faces are found, or through the gap bridge where the
+// options allow it to hold frames until a lost face comes back.
 void StageChain::FaceLoop() {
   int64_t sequence = 0;
   const double max_age = options_.drop.real_time ? options_.drop.max_age_seconds : 0;
+  GapBridge bridge(faces_.align_options(), options_.bridge_frames);
+  std::vector<Item> ready;
+  auto pass_on = [&] {
+    for (Item& done : ready) {
+      done.sequence = sequence++;
+      if (!tracked_.Push(std::move(done))) return false;
+    }
+    ready.clear();
+    return true;
+  };
   while (auto item = decoded_.Pop()) {
     if (max_age > 0 && SecondsSince(item->arrived) > max_age) {
       ++dropped_;  // it could not leave in time any more: better a newer frame
@@ -98,14 +112,23 @@ void StageChain::FaceLoop() {
     }
     const auto t = Clock::now();
     faces_.Process(*item);
-    item->sequence = sequence++;
+    if (options_.bridge_frames == 0) {
+      ready.push_back(std::move(*item));
+    } else {
+      bridge.Push(std::move(*item), ready);
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       times_.faces += SecondsSince(t);
     }
-    if (!tracked_.Push(std::move(*item))) return;
+    if (!pass_on()) return;
   }
+  bridge.Flush(ready);
+  if (!pass_on()) return;
   faces_.LogStats();
+  if (bridge.bridged_faces() > 0) {
+    spdlog::debug("gap bridge: {} faces drawn into tracking gaps", bridge.bridged_faces());
+  }
   tracked_.Stop();
 }
 

@@ -2,7 +2,8 @@
 // The stage chain that convert and live both run: a frame source, the face stage, the swap
 // stage and a few composite workers, each on a named thread of its own, joined by bounded
 // queues (core::JobQueue); the sink runs on the caller's thread and gets the frames back in
-// order. Convert waits for every frame; live never waits for the source: a full queue in
+// order. Convert waits for every frame (its face stage may hold a few back until a lost
+// face comes back: GapBridge); live never waits for the source: a full queue in
 // front of the face stage drops its oldest frame, frames older than a bound are dropped
 // before tracking, and the network takes whatever is queued rather than waiting for a full
 // batch. Frames already past the face stage are never dropped.
@@ -34,6 +35,9 @@ struct ChainOptions {
   size_t tracked_capacity = 8;   // frames between the face stage and the network (convert: a lead, see convert.cpp)
   int batch_size = 16;           // frames (or faces) per network call, at most
   int composite_workers = 2;
+  // Frames the face stage may hold back while a lost face may come back (GapBridge; 0: none,
+  // as live must).
+  size_t bridge_frames = 0;
   DropPolicy drop;
 };
 
